@@ -1,0 +1,64 @@
+"""Shared test helpers: small IDX datasets written on the fly, and the real one."""
+
+import gzip
+import os
+import struct
+
+import numpy as np
+import pytest
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+FASHION_DIR = os.environ.get("FASHION_MNIST_DIR", "/usr/share/datasets/fashion-mnist")
+
+
+def idx_bytes(array, magic):
+    """The IDX encoding of a uint8 array: big-endian magic, dimensions, data."""
+    header = struct.pack(">I", magic) + b"".join(struct.pack(">I", n) for n in array.shape)
+    return header + np.ascontiguousarray(array, dtype=np.uint8).tobytes()
+
+
+def write_idx_dataset(folder, n_train=5500, n_test=500, seed=0, compress=True):
+    """Writes the four MNIST files (random digits-like blobs) into folder.
+
+    Each image is a bright square at a place fixed by its label plus noise, so
+    a model has something to learn. Returns (train_labels, test_labels).
+    """
+    os.makedirs(folder, exist_ok=True)
+    rng = np.random.RandomState(seed)
+    labels = {}
+    for prefix, n in (("train", n_train), ("t10k", n_test)):
+        y = rng.randint(0, 10, size=n).astype(np.uint8)
+        images = rng.randint(0, 60, size=(n, 28, 28)).astype(np.uint8)
+        for i, label in enumerate(y):
+            r, c = 2 + 2 * label, 4 + label
+            images[i, r:r + 8, c:c + 8] = 255
+        for kind, array, magic in (("images-idx3", images, 2051), ("labels-idx1", y, 2049)):
+            name = f"{prefix}-{kind}-ubyte"
+            data = idx_bytes(array, magic)
+            if compress:
+                with gzip.open(os.path.join(folder, name + ".gz"), "wb") as f:
+                    f.write(data)
+            else:
+                with open(os.path.join(folder, name), "wb") as f:
+                    f.write(data)
+        labels[prefix] = y
+    return labels["train"], labels["t10k"]
+
+
+@pytest.fixture
+def small_data(tmp_path):
+    """A folder with a small dataset: 5,500 training (500 after validation), 500 test."""
+    folder = tmp_path / "data"
+    write_idx_dataset(str(folder))
+    return str(folder)
+
+
+@pytest.fixture
+def fashion_dir():
+    """The Debian package's Fashion-MNIST folder; CI must have it, elsewhere it is skipped."""
+    if not os.path.isfile(os.path.join(FASHION_DIR, "train-images-idx3-ubyte.gz")):
+        if os.environ.get("CI"):
+            pytest.fail(f"Fashion-MNIST is missing from {FASHION_DIR}; .ci/run must install "
+                        "the Debian package dataset-fashion-mnist")
+        pytest.skip(f"no Fashion-MNIST in {FASHION_DIR} (apt-get install dataset-fashion-mnist)")
+    return FASHION_DIR
