@@ -1,0 +1,131 @@
+"""The shared model module: shapes, the loss, corruption and batch norm."""
+
+import numpy as np
+import pytest
+import tensorflow.compat.v1 as tf
+
+from aelab import model
+
+
+@pytest.fixture
+def graph():
+    with tf.Graph().as_default() as g:
+        tf.set_random_seed(0)
+        yield g
+
+
+def _batch(n, seed=0):
+    return np.random.RandomState(seed).rand(n, 784).astype(np.float32)
+
+
+@pytest.mark.parametrize("n_code", [2, 30])
+def test_code_and_output_shapes(graph, n_code):
+    m = model.build_autoencoder(n_code)
+    assert m.code.shape.as_list() == [None, n_code]
+    assert m.output.shape.as_list() == [None, 784]
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        code, output = sess.run([m.code, m.output], {m.x: _batch(5), m.phase_train: True})
+    assert code.shape == (5, n_code) and output.shape == (5, 784)
+    assert 0 < output.min() and output.max() < 1
+
+
+def test_layers_sit_in_the_slides_scopes(graph):
+    model.build_autoencoder(2)
+    names = {v.op.name for v in tf.global_variables()}
+    assert {"encoder/hidden_1/W", "encoder/code/b", "decoder/output/W",
+            "encoder/hidden_1/moving_mean", "decoder/hidden_3/gamma"} <= names
+    shape = {v.op.name: v.shape.as_list() for v in tf.global_variables()}
+    assert shape["encoder/hidden_1/W"] == [784, 1000]
+    assert shape["encoder/code/W"] == [250, 2]
+    assert shape["decoder/hidden_1/W"] == [2, 250]
+
+
+def test_loss_is_the_batch_mean_of_per_image_l2(graph):
+    output = tf.placeholder(tf.float32, [None, 784])
+    x = tf.placeholder(tf.float32, [None, 784])
+    cost, summary = model.loss(output, x)
+    val_cost, _, _, _ = model.evaluate(output, x)
+    a, b = _batch(8, 1), _batch(8, 2)
+    expected = np.mean(np.sqrt(np.sum((a - b) ** 2, axis=1)))
+    with tf.Session() as sess:
+        got, got_val = sess.run([cost, val_cost], {output: a, x: b})
+    assert got == pytest.approx(expected, rel=1e-5)
+    assert got_val == pytest.approx(expected, rel=1e-5)
+    assert summary.op.type == "ScalarSummary"
+
+
+@pytest.mark.parametrize("drop_prob", [0.5, 0.2])
+def test_corrupt_input_zeroes_a_share_of_pixels_and_keeps_the_rest(graph, drop_prob):
+    x = tf.placeholder(tf.float32, [None, 784])
+    corrupted = model.corrupt_input(x, drop_prob)
+    images = _batch(200) + 0.5  # no zero pixels to begin with
+    with tf.Session() as sess:
+        out, again = sess.run(corrupted, {x: images}), sess.run(corrupted, {x: images})
+    zeroed = out == 0
+    assert zeroed.mean() == pytest.approx(drop_prob, abs=0.01)
+    np.testing.assert_array_equal(out[~zeroed], images[~zeroed])
+    assert not np.array_equal(out, again)  # fresh noise each run
+
+
+def test_denoising_toggle_corrupts_only_when_fed(graph):
+    m = model.build_autoencoder(2, denoising=True)
+    images = _batch(50) + 0.5
+    with tf.Session() as sess:
+        clean = sess.run(m.encoder_input, {m.x: images})
+        noisy = sess.run(m.encoder_input, {m.x: images, m.corrupt: 1.0})
+    np.testing.assert_array_equal(clean, images)
+    assert (noisy == 0).mean() == pytest.approx(0.5, abs=0.02)
+
+
+def _moving(name):
+    return tf.global_variables(f"encoder/hidden_1/{name}")[0]
+
+
+def test_inference_ignores_the_other_images_in_the_batch(graph):
+    m = model.build_autoencoder(2)
+    cost, _ = model.loss(m.output, m.x)
+    train_op = model.training(cost, tf.train.get_or_create_global_step())
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        for i in range(3):  # move the averages away from their start
+            sess.run(train_op, {m.x: _batch(20, i), m.phase_train: True})
+        alone = sess.run(m.output, {m.x: _batch(1, 10), m.phase_train: False})
+        crowd = np.concatenate([_batch(1, 10), _batch(30, 11)])
+        together = sess.run(m.output, {m.x: crowd, m.phase_train: False})
+        train_alone = sess.run(m.output, {m.x: _batch(1, 10)[[0, 0]], m.phase_train: True})
+        train_crowd = sess.run(m.output, {m.x: crowd, m.phase_train: True})
+    np.testing.assert_allclose(together[0], alone[0], rtol=1e-5, atol=1e-6)
+    # ...whereas in training the batch statistics do depend on the others.
+    assert np.abs(train_crowd[0] - train_alone[0]).max() > 1e-3
+
+
+def test_batch_norm_averages_move_in_training_only(graph):
+    m = model.build_autoencoder(2)
+    mean, var = _moving("moving_mean"), _moving("moving_variance")
+    W, b = tf.global_variables("encoder/hidden_1/W")[0], tf.global_variables("encoder/hidden_1/b")[0]
+    images = _batch(64)
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        before = sess.run([mean, var])
+        sess.run(m.output, {m.x: images, m.phase_train: False})
+        np.testing.assert_array_equal(sess.run(mean), before[0])
+        np.testing.assert_array_equal(sess.run(var), before[1])
+        w, bias = sess.run([W, b])
+        sess.run(m.output, {m.x: images, m.phase_train: True})
+        after = sess.run([mean, var])
+    logits = images @ w + bias
+    np.testing.assert_allclose(after[0], 0.9 * before[0] + 0.1 * logits.mean(0), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(after[1], 0.9 * before[1] + 0.1 * logits.var(0), rtol=1e-4, atol=1e-5)
+
+
+def test_config_round_trip_and_refusal(tmp_path):
+    model.save_config(str(tmp_path), model.DENOISING_AUTOENCODER, 30, epochs=5, dataset="fashion")
+    config = model.load_config(str(tmp_path))
+    assert config == {"model": "denoising_autoencoder", "n_code": 30, "epochs": 5, "dataset": "fashion"}
+    assert model.load_config(str(tmp_path / "elsewhere")) is None
+    (tmp_path / model.CONFIG_FILE).write_text('{"model": "basic", "n_code": 2}')
+    with pytest.raises(ValueError, match="not a model config of this lab"):
+        model.load_config(str(tmp_path))
+    with pytest.raises(ValueError):
+        model.save_config(str(tmp_path), "basic", 2)
