@@ -1,0 +1,255 @@
+"""Deep autoencoder on MNIST (KCC 2019 lab, slide "Deep autoencoder").
+
+    python autoencoder_mnist.py 2
+
+trains the 784-1000-500-250-2 autoencoder of the slides (batch norm, sigmoid,
+per-image L2 loss, Adam), printing per epoch
+
+    Epoch: 0001 cost = 11.684345055
+    Validation Loss: 9.885018
+
+and writing into mnist_autoencoder_hidden=2_logs/: a checkpoint per epoch
+(model-checkpoint-<epoch>-<step>, the latest few and milestone epochs kept),
+what a reload needs (model_config.json), TensorBoard events (train/,
+validation/), record.csv and loss_curve.png. Ctrl-C stops cleanly; the same
+command resumes. denoising_autoencoder_mnist.py runs this same driver with its
+input corrupted.
+"""
+
+import argparse
+import csv
+import os
+import sys
+import time
+
+import numpy as np
+import tensorflow.compat.v1 as tf
+
+from aelab import checkpoints, cli, figures
+# The slides' model functions, defined once in aelab/model.py and imported by
+# name, so `import autoencoder_mnist as ae; ae.encoder(...)` works as before.
+from aelab.model import (AUTOENCODER, DENOISING_AUTOENCODER, build_autoencoder, corrupt_input,  # noqa: F401
+                         decoder, encoder, evaluate, image_summary, layer, layer_batch_norm,
+                         load_config, loss, save_config, training)
+
+# 옵션 설정: the slides' parameters (each one a command-line option)
+training_epochs = 1000
+batch_size = 100
+learning_rate = 0.001  # Adam's rate, as the slides' code runs it
+summary_every = 100    # training steps between two train_cost summaries
+
+RECORD_FILE = "record.csv"
+RECORD_FIELDS = ["epoch", "global_step", "train_cost", "val_loss", "seconds"]
+LOSS_CURVE_FILE = "loss_curve.png"
+
+
+def default_logdir(n_code, denoising):
+    return f"{'dn_' if denoising else ''}mnist_autoencoder_hidden={n_code}_logs"
+
+
+def parse_args(argv, denoising):
+    what = "denoising autoencoder" if denoising else "deep autoencoder"
+    parser = argparse.ArgumentParser(
+        description=f"Train the slides' {what} (784-1000-500-250-N_CODE) on MNIST. "
+                    "Ctrl-C stops after the current step; the same command resumes.")
+    parser.add_argument("n_code", metavar="N_CODE", type=cli.positive_int,
+                        help="size of the code, the encoder's last layer (the slides use 2)")
+    cli.add_training_arguments(parser, training_epochs, batch_size, learning_rate)
+    group = parser.add_argument_group("outputs")
+    group.add_argument("--logdir", metavar="DIR", default=None,
+                       help=f"run folder (default: {default_logdir('N_CODE', denoising)})")
+    group.add_argument("--restart", action="store_true",
+                       help="start over instead of resuming; an earlier run in the folder is "
+                            "moved aside to DIR.<date-time>, not deleted")
+    group.add_argument("--summary-every", type=cli.positive_int, default=summary_every,
+                       metavar="N", help=f"steps between training-cost summaries "
+                                         f"(default: {summary_every})")
+    figures.add_figure_arguments(parser, f"DIR/{LOSS_CURVE_FILE}")
+    args = parser.parse_args(argv)
+    args.logdir = args.logdir or default_logdir(args.n_code, denoising)
+    return args
+
+
+def prepare_logdir(args, model_name):
+    """Makes the run folder ready; returns the checkpoint to resume from, or None."""
+    logdir = args.logdir
+    if args.restart and os.path.exists(logdir):
+        aside = f"{logdir.rstrip(os.sep)}.{time.strftime('%Y%m%d-%H%M%S')}"
+        os.rename(logdir, aside)
+        print(f"Moved the earlier run to {aside}", file=sys.stderr)
+    os.makedirs(logdir, exist_ok=True)
+    found = checkpoints.list_checkpoints(logdir)
+    if not found:
+        return None
+    try:
+        config = load_config(logdir)
+    except ValueError as e:
+        sys.exit(f"error: {e}")
+    if config is None or config["model"] != model_name or config["n_code"] != args.n_code:
+        held = (f"a {config['model']} with N_CODE {config['n_code']}" if config
+                else "checkpoints of an unknown model")
+        sys.exit(f"error: {logdir} holds {held}, not a {model_name} with N_CODE {args.n_code}; "
+                 f"choose another --logdir, or --restart to move that run aside")
+    return found[-1]
+
+
+def read_record(logdir, up_to_epoch):
+    """The record's rows for epochs 1..up_to_epoch (later rows belong to lost epochs)."""
+    path = os.path.join(logdir, RECORD_FILE)
+    if not os.path.exists(path):
+        return []
+    with open(path, newline="") as f:
+        return [row for row in csv.DictReader(f) if int(row["epoch"]) <= up_to_epoch]
+
+
+def write_record(logdir, rows):
+    path = os.path.join(logdir, RECORD_FILE)
+    with open(path, "w", newline="") as f:
+        writer = csv.DictWriter(f, RECORD_FIELDS)
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def append_record(logdir, row):
+    with open(os.path.join(logdir, RECORD_FILE), "a", newline="") as f:
+        csv.DictWriter(f, RECORD_FIELDS).writerow(row)
+
+
+def write_loss_curve(args, rows, title, show=False):
+    """Draws the record as the slides' loss curve into the run folder (and --save)."""
+    if not rows:
+        return
+    fig = figures.loss_curve([int(r["epoch"]) for r in rows],
+                             [float(r["train_cost"]) for r in rows],
+                             [float(r["val_loss"]) for r in rows], title)
+    figures.save_figure(fig, os.path.join(args.logdir, LOSS_CURVE_FILE))
+    if args.save:
+        figures.save_figure(fig, args.save)
+    if show and not args.no_show and figures.has_display():
+        figures.plt.show()
+    figures.plt.close(fig)
+
+
+def main(argv=None, denoising=False):
+    args = parse_args(argv, denoising)
+    model_name = DENOISING_AUTOENCODER if denoising else AUTOENCODER
+    resume_from = prepare_logdir(args, model_name)
+    mnist = cli.read_data(args)
+    total_batch = cli.steps_per_epoch(args, mnist.train.num_examples)
+    title = f"{'Denoising' if denoising else 'Deep'} autoencoder, N_CODE={args.n_code}: loss by epoch"
+
+    # 신경망 모델 구성: x -> (corrupt) -> encoder -> code -> decoder -> output
+    with tf.Graph().as_default():
+        if args.seed is not None:
+            tf.set_random_seed(args.seed)
+        net = build_autoencoder(args.n_code, denoising)
+        cost, train_summary_op = loss(net.output, net.x)  # against the clean x
+        global_step = tf.Variable(0, name="global_step", trainable=False)
+        train_op = training(cost, global_step, args.learning_rate)
+        eval_op, in_im_op, out_im_op, val_summary_op = evaluate(net.output, net.x)
+        saver = tf.train.Saver(max_to_keep=None)  # checkpoints.retain() decides what stays
+
+        # The denoising autoencoder sees corrupted input in training and in its
+        # validation and test losses; the plain one has no such toggle.
+        train_feed = {net.phase_train: True}
+        eval_feed = {net.phase_train: False}
+        if denoising:
+            train_feed[net.corrupt] = eval_feed[net.corrupt] = 1.0
+        eval_note = " (input corrupted, as in training)" if denoising else ""
+
+        with tf.Session() as sess:
+            if resume_from:
+                saver.restore(sess, resume_from)
+                start_epoch, step_value = checkpoints.parse(resume_from)
+                print(f"Resuming from {resume_from} (epoch {start_epoch}, step {step_value})")
+            else:
+                sess.run(tf.global_variables_initializer())
+                start_epoch, step_value = 0, 0
+            rows = read_record(args.logdir, start_epoch)
+            write_record(args.logdir, rows)
+            save_config(args.logdir, model_name, args.n_code, learning_rate=args.learning_rate,
+                        batch_size=args.batch_size, dataset=args.dataset,
+                        data_dir=os.path.abspath(args.data_dir) if args.data_dir else None,
+                        validation_size=args.validation_size)
+            train_writer = tf.summary.FileWriter(os.path.join(args.logdir, "train"),
+                                                 graph=None if resume_from else sess.graph)
+            val_writer = tf.summary.FileWriter(os.path.join(args.logdir, "validation"))
+            last_checkpoint = resume_from
+            outcome, cut_short = "finished", ""
+
+            # 신경망 모델 학습
+            with cli.StopOnInterrupt() as stop:
+                for epoch in range(start_epoch, args.epochs):
+                    started = time.time()
+                    avg_cost = 0.0
+                    progress = cli.Progress(total_batch, f"Epoch {epoch + 1:04d}")
+                    for i in range(total_batch):
+                        minibatch_x, _ = mnist.train.next_batch(args.batch_size)
+                        train_feed[net.x] = minibatch_x
+                        step_value += 1
+                        if step_value % args.summary_every == 0:
+                            _, new_cost, train_summary = sess.run(
+                                [train_op, cost, train_summary_op], feed_dict=train_feed)
+                            train_writer.add_summary(train_summary, step_value)
+                        else:
+                            _, new_cost = sess.run([train_op, cost], feed_dict=train_feed)
+                        if not np.isfinite(new_cost):
+                            outcome = "diverged"
+                            break
+                        avg_cost += new_cost / total_batch
+                        progress.update(i + 1, avg_cost * total_batch / (i + 1))
+                        if stop.requested:
+                            outcome = "interrupted"
+                            cut_short = f"epoch {epoch + 1} was cut short at step {i + 1} of {total_batch}; "
+                            break
+                    progress.close()
+                    if outcome != "finished":
+                        break
+                    print("Epoch:", "%04d" % (epoch + 1), "cost =", "{:.9f}".format(avg_cost))
+
+                    eval_feed[net.x] = mnist.validation.images
+                    val_loss, in_im, out_im, val_summary = sess.run(
+                        [eval_op, in_im_op, out_im_op, val_summary_op], feed_dict=eval_feed)
+                    for summary in (in_im, out_im, val_summary):
+                        val_writer.add_summary(summary, step_value)
+                    print(f"Validation Loss: {val_loss!s}{eval_note}")
+
+                    last_checkpoint = saver.save(sess, checkpoints.save_path(args.logdir, epoch + 1),
+                                                 global_step=step_value)
+                    checkpoints.retain(args.logdir)
+                    row = dict(epoch=epoch + 1, global_step=step_value, train_cost=f"{avg_cost:.9f}",
+                               val_loss=f"{val_loss:.7g}", seconds=f"{time.time() - started:.2f}")
+                    append_record(args.logdir, row)
+                    rows.append(row)
+                    if stop.requested:
+                        outcome = "interrupted"
+                        break
+            train_writer.close()
+            val_writer.close()
+
+            if outcome != "finished":
+                write_loss_curve(args, rows, title)
+                where = last_checkpoint or "none: no epoch finished"
+                if outcome == "diverged":
+                    print(f"error: the cost became {new_cost} in epoch {epoch + 1}; training stopped. "
+                          f"Last good checkpoint: {where}. Try a lower --learning-rate, "
+                          f"or --restart.", file=sys.stderr)
+                    return 1
+                print(f"Interrupted: {cut_short}last checkpoint: {where}. "
+                      f"Run the same command to resume.", file=sys.stderr)
+                return 130
+            if start_epoch >= args.epochs:
+                print(f"{args.logdir} already holds {start_epoch} epochs (--epochs {args.epochs}); "
+                      f"nothing to train. Use a larger --epochs to go on.", file=sys.stderr)
+            print("Optimization Finished!")
+
+            # 결과 확인: the loss on the test set, with the moving averages of batch norm
+            eval_feed[net.x] = mnist.test.images
+            test_loss = sess.run(eval_op, feed_dict=eval_feed)
+            print(f"Test Loss: {test_loss!s}{eval_note}")
+    write_loss_curve(args, rows, title, show=True)
+    return 0
+
+
+if __name__ == "__main__":
+    cli.run(main)

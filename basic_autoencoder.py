@@ -1,0 +1,120 @@
+"""Basic autoencoder on MNIST (KCC 2019 lab, slide "Basic autoencoder").
+
+    python basic_autoencoder.py
+
+A 784-256-784 sigmoid network trained to give back its input (RMSProp, 20
+epochs, mean squared error). Prints `Epoch: 0001 Avg. cost = 0.2015` per epoch
+and `최적화 완료!`, then shows the first ten test images above their
+reconstructions (saved as basic_autoencoder.png where there is no display).
+"""
+
+import argparse
+import sys
+
+import matplotlib.pyplot as plt
+import numpy as np
+import tensorflow.compat.v1 as tf
+
+from aelab import cli, figures
+
+tf.disable_eager_execution()
+
+# 옵션 설정 (the slides' hyperparameters; each one a command-line option)
+learning_rate = 0.01
+training_epoch = 20
+batch_size = 100
+# 신경망 레이어 구성 옵션
+n_hidden = 256  # 히든 레이어의 뉴런 갯수 (neurons in the hidden layer)
+n_input = 28 * 28  # 입력값 크기 - 이미지 픽셀 수 (pixels per image)
+sample_size = 10  # test images shown in the figure
+
+FIGURE_FILE = "basic_autoencoder.png"
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(
+        description="Train the slides' basic 784-256-784 autoencoder on MNIST and show "
+                    "ten test images with their reconstructions.")
+    cli.add_training_arguments(parser, training_epoch, batch_size, learning_rate)
+    figures.add_figure_arguments(parser, FIGURE_FILE)
+    return parser.parse_args(argv)
+
+
+def build_model(learning_rate):
+    """The slides' network; returns the placeholder X, the decoder, cost and optimizer."""
+    # Y 가 없다: 비지도 학습이므로 입력 X 가 곧 정답이다 (no labels: the input is the target).
+    X = tf.placeholder(tf.float32, [None, n_input])
+
+    # 인코더: 784 -> 256, 정보를 압축해 특징을 뽑는다 (squeeze the image into 256 numbers)
+    W_encode = tf.Variable(tf.random_normal([n_input, n_hidden]))
+    b_encode = tf.Variable(tf.random_normal([n_hidden]))
+    encoder = tf.nn.sigmoid(tf.add(tf.matmul(X, W_encode), b_encode))
+
+    # 디코더: 256 -> 784, 입력과 같은 크기의 출력을 만든다 (and back to an image)
+    W_decode = tf.Variable(tf.random_normal([n_hidden, n_input]))
+    b_decode = tf.Variable(tf.random_normal([n_input]))
+    decoder = tf.nn.sigmoid(tf.add(tf.matmul(encoder, W_decode), b_decode))
+
+    # 입력값 X 와 디코더의 출력의 차이를 최소화한다 (mean squared error)
+    cost = tf.reduce_mean(tf.pow(X - decoder, 2))
+    optimizer = tf.train.RMSPropOptimizer(learning_rate).minimize(cost)
+    return X, decoder, cost, optimizer
+
+
+def plot_reconstructions(images, samples):
+    """The slides' 2 x 10 figure: test images on top, reconstructions beneath."""
+    fig, ax = plt.subplots(2, sample_size, figsize=(sample_size, 2.4))
+    for i in range(sample_size):
+        ax[0][i].set_axis_off()
+        ax[1][i].set_axis_off()
+        ax[0][i].imshow(np.reshape(images[i], (28, 28)))
+        ax[1][i].imshow(np.reshape(samples[i], (28, 28)))
+    fig.suptitle("Basic autoencoder: test images (top) and their reconstructions (bottom)")
+    return fig
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    mnist = cli.read_data(args, one_hot=True)
+    total_batch = cli.steps_per_epoch(args, mnist.train.num_examples)
+
+    # 신경망 모델 구성
+    if args.seed is not None:
+        tf.set_random_seed(args.seed)
+    X, decoder, cost, optimizer = build_model(args.learning_rate)
+
+    # 신경망 모델 학습
+    sess = tf.Session()
+    sess.run(tf.global_variables_initializer())
+    with cli.StopOnInterrupt() as stop:
+        for epoch in range(args.epochs):
+            total_cost = 0
+            progress = cli.Progress(total_batch, f"Epoch {epoch + 1:04d}")
+            for i in range(total_batch):
+                batch_xs, batch_ys = mnist.train.next_batch(args.batch_size)
+                _, cost_val = sess.run([optimizer, cost], feed_dict={X: batch_xs})
+                total_cost += cost_val
+                progress.update(i + 1, total_cost / (i + 1))
+                if stop.requested:
+                    break
+            progress.close()
+            if stop.requested:
+                print(f"Interrupted in epoch {epoch + 1}. This model is not saved; "
+                      f"a full run of {args.epochs} epochs takes a few minutes.", file=sys.stderr)
+                return 130
+            if not np.isfinite(total_cost):
+                print(f"error: the cost became {total_cost} in epoch {epoch + 1}; "
+                      f"try a lower --learning-rate", file=sys.stderr)
+                return 1
+            print("Epoch:", "%04d" % (epoch + 1), "Avg. cost =", "{:.4f}".format(total_cost / total_batch))
+    print("최적화 완료!")
+
+    # 결과 확인: 테스트 이미지 10개를 넣어 재구성된 이미지를 본다
+    samples = sess.run(decoder, feed_dict={X: mnist.test.images[:sample_size]})
+    fig = plot_reconstructions(mnist.test.images, samples)
+    figures.finish_figure(fig, FIGURE_FILE, save=args.save, no_show=args.no_show)
+    return 0
+
+
+if __name__ == "__main__":
+    cli.run(main)

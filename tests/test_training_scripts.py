@@ -1,0 +1,237 @@
+"""The three training scripts, run as a user runs them: subprocesses, no display."""
+
+import csv
+import glob
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import autoencoder_mnist
+from aelab import checkpoints
+from conftest import REPO
+
+NUMBER = r"\d+\.\d+"
+
+
+def script_env():
+    env = dict(os.environ)
+    for name in ("DISPLAY", "WAYLAND_DISPLAY", "MPLBACKEND"):
+        env.pop(name, None)
+    return env
+
+
+def run(script, *args, cwd, check=True):
+    result = subprocess.run([sys.executable, os.path.join(REPO, script), *map(str, args)],
+                            cwd=cwd, env=script_env(), capture_output=True, text=True,
+                            stdin=subprocess.DEVNULL)
+    if check and result.returncode != 0:
+        raise AssertionError(f"{script} exited {result.returncode}\n{result.stderr[-3000:]}")
+    return result
+
+
+def quick(small_data):
+    """Options for a short run on the small dataset: 5,000 training images, 500 validation."""
+    return ["--data-dir", small_data, "--validation-size", 500, "--steps-per-epoch", 5,
+            "--seed", 1]
+
+
+def event_tags(folder):
+    """The summary tags in a TensorBoard event folder, and whether a graph was written."""
+    import tensorflow.compat.v1 as tf
+    tags, graph = set(), False
+    for path in glob.glob(os.path.join(folder, "events.out.tfevents.*")):
+        for event in tf.train.summary_iterator(path):
+            graph = graph or bool(event.graph_def)
+            tags.update(value.tag for value in event.summary.value)
+    return tags, graph
+
+
+def read_record(logdir):
+    with open(os.path.join(logdir, "record.csv"), newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def epochs_kept(logdir):
+    return [checkpoints.parse(p)[0] for p in checkpoints.list_checkpoints(logdir)]
+
+
+def test_deep_autoencoder_prints_the_slides_lines_and_writes_its_outputs(small_data, tmp_path):
+    result = run("autoencoder_mnist.py", 2, "--epochs", 2, "--summary-every", 2,
+                 *quick(small_data), cwd=tmp_path)
+    assert re.fullmatch(
+        rf"Epoch: 0001 cost = \d+\.\d{{9}}\nValidation Loss: {NUMBER}\n"
+        rf"Epoch: 0002 cost = \d+\.\d{{9}}\nValidation Loss: {NUMBER}\n"
+        rf"Optimization Finished!\nTest Loss: {NUMBER}\n", result.stdout), result.stdout
+    assert "\r" not in result.stderr  # no progress bar when stderr is not a terminal
+    logdir = tmp_path / "mnist_autoencoder_hidden=2_logs"
+    assert epochs_kept(str(logdir)) == [1, 2]
+    for suffix in (".index", ".meta", ".data-00000-of-00001"):
+        assert (logdir / f"model-checkpoint-0002-10{suffix}").is_file()
+    config = json.loads((logdir / "model_config.json").read_text())
+    assert config["model"] == "autoencoder" and config["n_code"] == 2
+    assert config["learning_rate"] == 0.001 and config["batch_size"] == 100
+    assert config["dataset"] == "mnist" and config["data_dir"] == small_data
+
+    record = read_record(str(logdir))
+    assert [(r["epoch"], r["global_step"]) for r in record] == [("1", "5"), ("2", "10")]
+    val_losses = re.findall(rf"Validation Loss: ({NUMBER})", result.stdout)
+    assert [float(r["val_loss"]) for r in record] == pytest.approx([float(v) for v in val_losses])
+    assert all(float(r["seconds"]) > 0 for r in record)
+
+    train_tags, train_graph = event_tags(str(logdir / "train"))
+    val_tags, val_graph = event_tags(str(logdir / "validation"))
+    assert train_graph and not val_graph
+    assert {t.split("/")[-1] for t in train_tags} == {"train_cost"}
+    assert {t.split("/")[-1].split("/")[0] for t in val_tags} >= {"val_cost"}
+    assert any("input_image" in t for t in val_tags) and any("output_image" in t for t in val_tags)
+
+    with Image.open(logdir / "loss_curve.png") as image:
+        assert image.size[0] > 400 and image.size[1] > 250
+
+
+def test_rerun_resumes_and_continues_epochs_steps_and_record(small_data, tmp_path):
+    run("autoencoder_mnist.py", 3, "--epochs", 2, *quick(small_data), cwd=tmp_path)
+    again = run("autoencoder_mnist.py", 3, "--epochs", 4, *quick(small_data), cwd=tmp_path)
+    logdir = str(tmp_path / "mnist_autoencoder_hidden=3_logs")
+    assert "Resuming from " + os.path.join("mnist_autoencoder_hidden=3_logs",
+                                           "model-checkpoint-0002-10") in again.stdout
+    assert re.findall(r"Epoch: (\d{4})", again.stdout) == ["0003", "0004"]
+    assert [(r["epoch"], r["global_step"]) for r in read_record(logdir)] == [
+        ("1", "5"), ("2", "10"), ("3", "15"), ("4", "20")]
+    # Asking for no more epochs than done trains nothing but still reports the test loss.
+    done = run("autoencoder_mnist.py", 3, "--epochs", 4, *quick(small_data), cwd=tmp_path)
+    assert "Epoch:" not in done.stdout and "Test Loss:" in done.stdout
+    assert "nothing to train" in done.stderr
+
+
+def test_restart_moves_the_earlier_run_aside(small_data, tmp_path):
+    run("autoencoder_mnist.py", 2, "--epochs", 1, *quick(small_data), cwd=tmp_path)
+    result = run("autoencoder_mnist.py", 2, "--epochs", 1, "--restart", *quick(small_data),
+                 cwd=tmp_path)
+    assert "Resuming" not in result.stdout
+    aside = glob.glob(str(tmp_path / "mnist_autoencoder_hidden=2_logs.*"))
+    assert len(aside) == 1
+    assert "Moved the earlier run to mnist_autoencoder_hidden=2_logs." in result.stderr
+    assert epochs_kept(aside[0]) == [1]
+    assert epochs_kept(str(tmp_path / "mnist_autoencoder_hidden=2_logs")) == [1]
+
+
+def test_retention_keeps_latest_and_milestones(small_data, tmp_path):
+    run("autoencoder_mnist.py", 2, "--epochs", 12, *quick(small_data)[:-4], "--steps-per-epoch", 1,
+        cwd=tmp_path)
+    logdir = str(tmp_path / "mnist_autoencoder_hidden=2_logs")
+    assert epochs_kept(logdir) == [1, 2, 5, 10, 11, 12]
+    assert not glob.glob(os.path.join(logdir, "model-checkpoint-0003-*"))
+    state = open(os.path.join(logdir, "checkpoint")).read()
+    assert 'model_checkpoint_path: "model-checkpoint-0012-12"' in state
+    assert state.count("all_model_checkpoint_paths") == 6
+    assert len(read_record(logdir)) == 12
+
+
+def test_ctrl_c_mid_epoch_stops_cleanly_and_the_rerun_resumes(small_data, tmp_path):
+    # Batches of 10 make an epoch of 500 steps, long enough to interrupt inside the second.
+    args = [os.path.join(REPO, "autoencoder_mnist.py"), "2", "--epochs", "50", "--batch-size", "10",
+            "--data-dir", small_data, "--validation-size", "500", "--seed", "1"]
+    proc = subprocess.Popen([sys.executable, *args], cwd=tmp_path, env=script_env(),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    seen = []
+    for line in proc.stdout:
+        seen.append(line)
+        if line.startswith("Validation Loss:"):
+            break
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err
+    logdir = tmp_path / "mnist_autoencoder_hidden=2_logs"
+    assert "epoch 2 was cut short" in err
+    assert "last checkpoint: " + os.path.join("mnist_autoencoder_hidden=2_logs",
+                                              "model-checkpoint-0001-500") in err
+    assert epochs_kept(str(logdir)) == [1]
+    assert (logdir / "loss_curve.png").is_file()
+    assert len(read_record(str(logdir))) == 1
+
+    rerun = run("autoencoder_mnist.py", 2, "--epochs", 2, *args[4:], cwd=tmp_path)
+    assert "Resuming from" in rerun.stdout and "(epoch 1, step 500)" in rerun.stdout
+    assert re.findall(r"Epoch: (\d{4})", rerun.stdout) == ["0002"]
+    assert epochs_kept(str(logdir)) == [1, 2]
+
+
+@pytest.mark.parametrize("bad", ["0", "-3", "two", "2.5"])
+def test_bad_n_code_is_a_usage_error(bad, capsys):
+    with pytest.raises(SystemExit) as info:
+        autoencoder_mnist.parse_args([bad], denoising=False)
+    assert info.value.code == 2
+    assert f"argument N_CODE: must be a positive integer, not '{bad}'" in capsys.readouterr().err
+
+
+def test_missing_n_code_exits_2_from_the_shell(tmp_path):
+    result = run("denoising_autoencoder_mnist.py", cwd=tmp_path, check=False)
+    assert result.returncode == 2
+    assert "the following arguments are required: N_CODE" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_denoising_script_uses_its_own_folder_and_says_its_losses_are_on_corrupted_input(
+        small_data, tmp_path):
+    result = run("denoising_autoencoder_mnist.py", 2, "--epochs", 1, *quick(small_data),
+                 cwd=tmp_path)
+    assert re.fullmatch(
+        rf"Epoch: 0001 cost = \d+\.\d{{9}}\n"
+        rf"Validation Loss: {NUMBER} \(input corrupted, as in training\)\n"
+        rf"Optimization Finished!\nTest Loss: {NUMBER} \(input corrupted, as in training\)\n",
+        result.stdout), result.stdout
+    logdir = tmp_path / "dn_mnist_autoencoder_hidden=2_logs"
+    assert json.loads((logdir / "model_config.json").read_text())["model"] == "denoising_autoencoder"
+    assert epochs_kept(str(logdir)) == [1]
+    assert (logdir / "loss_curve.png").is_file() and (logdir / "record.csv").is_file()
+
+    # A folder of the other model is not resumed as if it were this one.
+    wrong = run("autoencoder_mnist.py", 2, "--logdir", logdir, *quick(small_data),
+                cwd=tmp_path, check=False)
+    assert wrong.returncode == 1
+    assert "holds a denoising_autoencoder with N_CODE 2, not a autoencoder" in wrong.stderr
+    assert "Traceback" not in wrong.stderr
+
+
+def test_a_diverging_cost_stops_the_run_with_a_message(small_data, tmp_path):
+    result = run("autoencoder_mnist.py", 2, "--epochs", 2, "--learning-rate", "1e30",
+                 *quick(small_data), cwd=tmp_path, check=False)
+    assert result.returncode == 1
+    assert "error: the cost became nan in epoch 1" in result.stderr
+    assert "--learning-rate" in result.stderr and "Epoch:" not in result.stdout
+
+
+def test_basic_autoencoder_prints_its_lines_and_saves_its_figure_without_a_display(
+        small_data, tmp_path):
+    result = run("basic_autoencoder.py", "--epochs", 2, *quick(small_data), cwd=tmp_path)
+    assert re.fullmatch(r"Epoch: 0001 Avg. cost = \d\.\d{4}\nEpoch: 0002 Avg. cost = \d\.\d{4}\n"
+                        r"최적화 완료!\n", result.stdout), result.stdout
+    assert "Figure saved: basic_autoencoder.png" in result.stderr
+    with Image.open(tmp_path / "basic_autoencoder.png") as image:
+        width, height = image.size
+    assert width > 3 * height  # two rows of ten images
+
+    saved = run("basic_autoencoder.py", "--epochs", 1, "--save", "out/fig.png", *quick(small_data),
+                cwd=tmp_path)
+    assert "Figure saved: out/fig.png" in saved.stderr
+    assert (tmp_path / "out" / "fig.png").is_file()
+
+
+def test_deep_autoencoder_learns_on_real_fashion_mnist(fashion_dir, tmp_path):
+    result = run("autoencoder_mnist.py", 2, "--epochs", 3, "--steps-per-epoch", 150,
+                 "--data-dir", fashion_dir, "--seed", 0, cwd=tmp_path)
+    val = [float(v) for v in re.findall(rf"Validation Loss: ({NUMBER})", result.stdout)]
+    assert len(val) == 3
+    assert val[-1] < 0.9 * val[0], val
+    test_loss = float(re.search(rf"Test Loss: ({NUMBER})", result.stdout).group(1))
+    assert test_loss == pytest.approx(val[-1], rel=0.1)
