@@ -25,12 +25,13 @@ import time
 import numpy as np
 import tensorflow.compat.v1 as tf
 
-from aelab import checkpoints, cli, figures
+from aelab import LabError, checkpoints, cli, figures, input_data
 # The slides' model functions, defined once in aelab/model.py and imported by
 # name, so `import autoencoder_mnist as ae; ae.encoder(...)` works as before.
-from aelab.model import (AUTOENCODER, DENOISING_AUTOENCODER, build_autoencoder, corrupt_input,  # noqa: F401
-                         decoder, encoder, evaluate, image_summary, layer, layer_batch_norm,
-                         load_config, loss, save_config, training)
+from aelab.model import (  # noqa: F401
+    AUTOENCODER, DENOISING_AUTOENCODER, TRAINED_BY, build_autoencoder, corrupt_input, decoder,
+    encoder, evaluate, image_summary, layer, layer_batch_norm, load_config, loss, save_config,
+    training)
 
 # 옵션 설정: the slides' parameters (each one a command-line option)
 training_epochs = 1000
@@ -84,12 +85,12 @@ def prepare_logdir(args, model_name):
     try:
         config = load_config(logdir)
     except ValueError as e:
-        sys.exit(f"error: {e}")
+        raise LabError(str(e)) from None
     if config is None or config["model"] != model_name or config["n_code"] != args.n_code:
-        held = (f"a {config['model']} with N_CODE {config['n_code']}" if config
+        held = (f"a run of {TRAINED_BY[config['model']]} with N_CODE {config['n_code']}" if config
                 else "checkpoints of an unknown model")
-        sys.exit(f"error: {logdir} holds {held}, not a {model_name} with N_CODE {args.n_code}; "
-                 f"choose another --logdir, or --restart to move that run aside")
+        raise LabError(f"{logdir} holds {held}, not of {TRAINED_BY[model_name]} with N_CODE "
+                       f"{args.n_code}; choose another --logdir, or --restart to move that run aside")
     return found[-1]
 
 
@@ -168,7 +169,8 @@ def main(argv=None, denoising=False):
             rows = read_record(args.logdir, start_epoch)
             write_record(args.logdir, rows)
             save_config(args.logdir, model_name, args.n_code, learning_rate=args.learning_rate,
-                        batch_size=args.batch_size, dataset=args.dataset,
+                        batch_size=args.batch_size,
+                        dataset=input_data.dataset_name(args.dataset, args.data_dir),
                         data_dir=os.path.abspath(args.data_dir) if args.data_dir else None,
                         validation_size=args.validation_size)
             train_writer = tf.summary.FileWriter(os.path.join(args.logdir, "train"),

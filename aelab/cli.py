@@ -58,10 +58,8 @@ def steps_per_epoch(args, num_examples):
 
 
 def read_data(args, one_hot=False):
-    """The data the options name: read_data_sets with --data-dir, --dataset, --seed."""
-    data = input_data.read_data_sets(args.data_dir, one_hot=one_hot,
-                                     validation_size=args.validation_size,
-                                     seed=args.seed, dataset=args.dataset)
+    """The data the options name, checked against --batch-size."""
+    data = input_data.read_from_args(args, one_hot)
     if args.batch_size > data.train.num_examples:
         raise input_data.DataError(
             f"--batch-size {args.batch_size} is larger than the training set "

@@ -10,6 +10,7 @@ import os
 import sys
 
 import matplotlib
+import numpy as np
 import matplotlib.pyplot as plt
 from matplotlib.backends import BackendFilter, backend_registry
 from matplotlib.ticker import MaxNLocator
@@ -42,20 +43,24 @@ def save_figure(fig, path):
     return path
 
 
-def finish_figure(fig, default_path, save=None, no_show=False):
-    """Shows fig where there is a display; otherwise, or when asked, saves it.
+def finish_figures(figures_and_paths, save=False, no_show=False):
+    """Shows the figures where there is a display; otherwise, or when asked, saves them.
 
-    Returns the path written, or None when the figure was only shown.
+    figures_and_paths: [(figure, PNG path)]. Returns the paths written.
     """
-    path = None
-    if save:
-        path = save_figure(fig, save)
-    elif no_show or not has_display():
-        path = save_figure(fig, default_path)
+    written = []
+    if save or no_show or not has_display():
+        written = [save_figure(fig, path) for fig, path in figures_and_paths]
     if not no_show and has_display():
-        plt.show()
-    plt.close(fig)
-    return path
+        plt.show()  # one window per figure, all at once
+    for fig, _ in figures_and_paths:
+        plt.close(fig)
+    return written
+
+
+def finish_figure(fig, default_path, save=None, no_show=False):
+    """finish_figures for one figure: --save PATH, or default_path where nothing shows it."""
+    return finish_figures([(fig, save or default_path)], save=bool(save), no_show=no_show)
 
 
 def loss_curve(epochs, train_costs, val_losses, title):
@@ -70,4 +75,20 @@ def loss_curve(epochs, train_costs, val_losses, title):
     ax.set_title(title)
     ax.grid(True, alpha=0.3)
     ax.legend()
+    return fig
+
+
+def image_rows(rows, title):
+    """A grid of 28x28 images in grey, one labelled row per (label, images) pair."""
+    n = len(rows[0][1])
+    fig, axes = plt.subplots(len(rows), n, figsize=(1.6 + 0.9 * n, 0.5 + 0.95 * len(rows)),
+                             squeeze=False)
+    for r, (label, images) in enumerate(rows):
+        for c in range(n):
+            ax = axes[r][c]
+            ax.imshow(np.reshape(images[c], (28, 28)), cmap="gray", vmin=0, vmax=1)
+            ax.set_xticks([])
+            ax.set_yticks([])
+        axes[r][0].set_ylabel(label, rotation=0, ha="right", va="center", fontsize=9)
+    fig.suptitle(title)
     return fig

@@ -29,6 +29,8 @@ import zlib
 
 import numpy as np
 
+from aelab import LabError
+
 TRAIN_IMAGES = "train-images-idx3-ubyte.gz"
 TRAIN_LABELS = "train-labels-idx1-ubyte.gz"
 TEST_IMAGES = "t10k-images-idx3-ubyte.gz"
@@ -81,16 +83,8 @@ DEFAULT_DATASET = "mnist"
 Datasets = collections.namedtuple("Datasets", ["train", "validation", "test"])
 
 
-class DataError(SystemExit):
-    """A data file is missing, foreign or damaged.
-
-    A SystemExit, so that a script (or `python -c`) that does not catch it ends
-    with the message alone and exit status 1, not with a traceback.
-    """
-
-    def __init__(self, message):
-        super().__init__("error: " + message)
-        self.message = message
+class DataError(LabError):
+    """A data file is missing, foreign or damaged; the message says what to do."""
 
 
 class DataSet:
@@ -300,6 +294,15 @@ def default_data_dir(dataset=DEFAULT_DATASET):
     return dirs[-1]
 
 
+def dataset_name(dataset, data_dir):
+    """The dataset a run reads: the one whose own folder data_dir is, else `dataset`."""
+    if data_dir:
+        for name, source in SOURCES.items():
+            if any(os.path.realpath(data_dir) == os.path.realpath(d) for d in source.default_dirs):
+                return name
+    return dataset
+
+
 def read_data_sets(train_dir=None, one_hot=False, validation_size=5000, seed=None,
                    dataset=DEFAULT_DATASET, mirrors=None):
     """Loads (downloading if needed) the four IDX files of `train_dir`.
@@ -338,27 +341,51 @@ def read_data_sets(train_dir=None, one_hot=False, validation_size=5000, seed=Non
         test=DataSet(test_images, test_labels, seed))
 
 
-def add_data_arguments(parser):
-    """Adds --dataset and --data-dir, the data options every lab script shares."""
+def add_data_arguments(parser, recorded=False):
+    """Adds --dataset, --data-dir and --validation-size, the data options of every script.
+
+    recorded: the defaults are those recorded beside a checkpoint (reload scripts).
+    """
     group = parser.add_argument_group("data")
-    group.add_argument("--dataset", choices=sorted(SOURCES), default=DEFAULT_DATASET,
-                       help="which images to download when --data-dir lacks them "
-                            f"(default: {DEFAULT_DATASET})")
+    folders = "; ".join(f"{k}: {' or '.join(v.default_dirs)}" for k, v in SOURCES.items())
+    defaults = (dict(dataset=None, data_dir=None, validation_size=None) if recorded else
+                dict(dataset=DEFAULT_DATASET, data_dir=None, validation_size=5000))
+    said = {k: "the one recorded beside the checkpoint" if recorded else v
+            for k, v in dict(defaults, data_dir=folders).items()}
+    group.add_argument("--dataset", choices=sorted(SOURCES), default=defaults["dataset"],
+                       help=f"which images to download when --data-dir lacks them "
+                            f"(default: {said['dataset']})")
     group.add_argument("--data-dir", metavar="DIR", default=None,
-                       help="folder with the four IDX files (default: "
-                            + "; ".join(f"{k}: {' or '.join(v.default_dirs)}"
-                                        for k, v in SOURCES.items()) + ")")
-    group.add_argument("--validation-size", metavar="N", type=int, default=5000,
-                       help="first N training images held out for validation (default: 5000)")
+                       help=f"folder with the four IDX files (default: {said['data_dir']})")
+    group.add_argument("--validation-size", metavar="N", type=int,
+                       default=defaults["validation_size"],
+                       help=f"first N training images held out for validation "
+                            f"(default: {said['validation_size']})")
     return group
+
+
+def read_from_args(args, one_hot=False, recorded=None):
+    """read_data_sets as the data options say.
+
+    recorded: a checkpoint's config; where neither --dataset nor --data-dir is
+    given, the data recorded there is read, and its validation size is kept
+    unless --validation-size is given.
+    """
+    recorded = recorded or {}
+    where = {} if args.dataset or args.data_dir else recorded
+    validation_size = args.validation_size
+    if validation_size is None:
+        validation_size = recorded.get("validation_size", 5000)
+    return read_data_sets(args.data_dir or where.get("data_dir"), one_hot=one_hot,
+                          validation_size=validation_size, seed=getattr(args, "seed", None),
+                          dataset=args.dataset or where.get("dataset") or DEFAULT_DATASET)
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description="Load an MNIST-format dataset and print its sizes.")
     add_data_arguments(parser)
     args = parser.parse_args(argv)
-    data = read_data_sets(args.data_dir, validation_size=args.validation_size,
-                          dataset=args.dataset)
+    data = read_from_args(args)
     for split in Datasets._fields:
         images = getattr(data, split).images
         print(f"{split:<10} {images.shape[0]:>6} images, values {images.min():.1f} to {images.max():.1f}")

@@ -39,6 +39,8 @@ BATCH_NORM_EPSILON = 1e-3
 AUTOENCODER = "autoencoder"
 DENOISING_AUTOENCODER = "denoising_autoencoder"
 MODELS = (AUTOENCODER, DENOISING_AUTOENCODER)
+TRAINED_BY = {AUTOENCODER: "autoencoder_mnist.py",
+              DENOISING_AUTOENCODER: "denoising_autoencoder_mnist.py"}
 CONFIG_FILE = "model_config.json"
 
 

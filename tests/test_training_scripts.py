@@ -10,7 +10,6 @@ import subprocess
 import sys
 import time
 
-import numpy as np
 import pytest
 from PIL import Image
 
@@ -199,7 +198,8 @@ def test_denoising_script_uses_its_own_folder_and_says_its_losses_are_on_corrupt
     wrong = run("autoencoder_mnist.py", 2, "--logdir", logdir, *quick(small_data),
                 cwd=tmp_path, check=False)
     assert wrong.returncode == 1
-    assert "holds a denoising_autoencoder with N_CODE 2, not a autoencoder" in wrong.stderr
+    assert ("holds a run of denoising_autoencoder_mnist.py with N_CODE 2, not of "
+            "autoencoder_mnist.py with N_CODE 2") in wrong.stderr
     assert "Traceback" not in wrong.stderr
 
 
@@ -235,3 +235,28 @@ def test_deep_autoencoder_learns_on_real_fashion_mnist(fashion_dir, tmp_path):
     assert val[-1] < 0.9 * val[0], val
     test_loss = float(re.search(rf"Test Loss: ({NUMBER})", result.stdout).group(1))
     assert test_loss == pytest.approx(val[-1], rel=0.1)
+
+
+def test_progress_bar_on_a_terminal(small_data, tmp_path):
+    import pty
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([sys.executable, os.path.join(REPO, "autoencoder_mnist.py"), "2",
+                             "--epochs", "1", *map(str, quick(small_data))],
+                            cwd=tmp_path, env=script_env(), stdout=subprocess.PIPE, stderr=slave,
+                            stdin=subprocess.DEVNULL, text=True)
+    os.close(slave)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:  # the terminal closes when the script ends
+            break
+        if not chunk:
+            break
+        seen += chunk
+    os.close(master)
+    out = proc.stdout.read()
+    assert proc.wait() == 0
+    terminal = seen.decode(errors="replace")
+    assert "\rEpoch 0001 [" in terminal and "5/5 cost" in terminal
+    assert "[" not in out and out.startswith("Epoch: 0001 cost = ")  # stdout keeps the slides' lines
