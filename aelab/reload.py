@@ -1,0 +1,142 @@
+"""Rebuilding a trained deep or denoising autoencoder from its checkpoint alone.
+
+`load(path)` accepts what a user is likely to type: a checkpoint prefix
+(`.../model-checkpoint-0980-539000`), a run folder (its latest checkpoint), or
+one of the checkpoint's own files (`.index`, `.meta`, `.data-00000-of-00001`).
+The model (which one, n_code) comes from the model_config.json the training
+script wrote beside it. Anything else ends the program with one line saying
+what is wrong (`CheckpointError`), never a TensorFlow traceback.
+"""
+
+import glob
+import os
+import re
+
+import numpy as np
+import tensorflow.compat.v1 as tf
+
+from aelab import LabError, checkpoints, model
+
+_FILE_SUFFIX = re.compile(r"\.(index|meta|data-\d+-of-\d+)$")
+
+
+class CheckpointError(LabError):
+    """The path names no usable checkpoint; the message says why and what to do."""
+
+
+def _nearby(path):
+    """Checkpoints a user may have meant: in the folder named, or in run folders near it."""
+    folder = path if os.path.isdir(path) else os.path.dirname(path) or "."
+    while folder and not os.path.isdir(folder):
+        folder = os.path.dirname(folder)
+    folder = folder or "."
+    found = checkpoints.list_checkpoints(folder)
+    for run in sorted(glob.glob(os.path.join(glob.escape(folder), "*_logs"))):
+        found += checkpoints.list_checkpoints(run)[-1:]
+    if not found:
+        return f"no checkpoints in {folder} either; train one first with autoencoder_mnist.py"
+    shown = [os.path.relpath(p) for p in found[-6:]]
+    return "checkpoints there: " + ", ".join(shown)
+
+
+def resolve(path):
+    """The checkpoint prefix that path names (see the module docstring)."""
+    if os.path.isdir(path):
+        found = checkpoints.list_checkpoints(path)
+        if not found:
+            raise CheckpointError(f"{path} holds no model-checkpoint-* files; "
+                                  f"{_nearby(os.path.dirname(os.path.abspath(path)))}")
+        return found[-1]
+    prefix = _FILE_SUFFIX.sub("", path)
+    if os.path.isfile(prefix + ".index"):
+        return prefix
+    if os.path.exists(path):
+        raise CheckpointError(f"{path} is not a TensorFlow checkpoint (no {os.path.basename(prefix)}"
+                              f".index beside it); give a run folder or a model-checkpoint-* path")
+    raise CheckpointError(f"no checkpoint at {path}; {_nearby(path)}")
+
+
+def _mismatch(prefix, variables):
+    """Why the checkpoint cannot fill these variables, or None.
+
+    Saver.restore does not compare shapes of resource variables, so a code of
+    another size would load without complaint; hence this check first.
+    """
+    saved = dict(tf.train.list_variables(prefix))
+    for variable in variables:
+        name, shape = variable.op.name, variable.shape.as_list()
+        if name not in saved:
+            return f"it has no {name}"
+        if list(saved[name]) != shape:
+            return f"its {name} is {list(saved[name])}, the model needs {shape}"
+    return None
+
+
+class Autoencoder:
+    """A trained autoencoder in its own graph and session, for inference only."""
+
+    def __init__(self, prefix, config):
+        self.prefix = prefix
+        self.config = config
+        self.name = config["model"]
+        self.n_code = config["n_code"]
+        parsed = checkpoints.parse(prefix)
+        self.epoch = parsed[0] if parsed else None
+        self.graph = tf.Graph()
+        with self.graph.as_default():
+            self.net = model.build_autoencoder(self.n_code, self.name == model.DENOISING_AUTOENCODER)
+            self.sess = tf.Session(graph=self.graph)
+            try:
+                mismatch = _mismatch(prefix, tf.global_variables())
+                if mismatch is None:
+                    tf.train.Saver(tf.global_variables()).restore(self.sess, prefix)
+            except (tf.errors.OpError, ValueError) as e:
+                mismatch = str(getattr(e, "message", e)).strip().splitlines()[0][:160]
+            if mismatch:
+                raise CheckpointError(
+                    f"{prefix} does not hold the {self.name} with N_CODE {self.n_code} that "
+                    f"its {model.CONFIG_FILE} describes ({mismatch})")
+
+    @property
+    def label(self):
+        kind = "denoising autoencoder" if self.name == model.DENOISING_AUTOENCODER else "deep autoencoder"
+        return f"{kind}, epoch {self.epoch}" if self.epoch is not None else kind
+
+    def _run(self, tensor, images, batch=2000):
+        feed = {self.net.phase_train: False}  # batch norm's moving averages: inference
+        parts = []
+        for start in range(0, len(images), batch):
+            feed[self.net.x] = images[start:start + batch]
+            parts.append(self.sess.run(tensor, feed_dict=feed))
+        return np.concatenate(parts)
+
+    def encode(self, images):
+        """(N, 784) images -> (N, n_code) codes, with the input as given (no corruption)."""
+        return self._run(self.net.code, images)
+
+    def reconstruct(self, images):
+        """(N, 784) images -> (N, 784) outputs, with the input as given (no corruption)."""
+        return self._run(self.net.output, images)
+
+
+def load(path, expect=None):
+    """Resolves path, reads the config beside it and restores the model.
+
+    Args:
+      path: prefix, run folder or checkpoint file.
+      expect: a tuple of model names (model.MODELS) this caller accepts, or None.
+    """
+    prefix = resolve(path)
+    folder = os.path.dirname(prefix) or "."
+    try:
+        config = model.load_config(folder)
+    except ValueError as e:
+        raise CheckpointError(str(e)) from None
+    if config is None:
+        raise CheckpointError(f"{prefix} has no {model.CONFIG_FILE} beside it, so it was not "
+                              f"written by autoencoder_mnist.py or denoising_autoencoder_mnist.py "
+                              f"(the basic autoencoder saves no checkpoints)")
+    if expect and config["model"] not in expect:
+        raise CheckpointError(f"{prefix} was written by {model.TRAINED_BY[config['model']]}; "
+                              f"give a checkpoint of {' or '.join(model.TRAINED_BY[e] for e in expect)}")
+    return Autoencoder(prefix, config)
