@@ -40,7 +40,7 @@ learning_rate = 0.001  # Adam's rate, as the slides' code runs it
 summary_every = 100    # training steps between two train_cost summaries
 
 RECORD_FILE = "record.csv"
-RECORD_FIELDS = ["epoch", "global_step", "train_cost", "val_loss", "seconds"]
+RECORD_FIELDS = ["epoch", "global_step", "train_cost", "val_loss", "seconds", "train_seconds"]
 LOSS_CURVE_FILE = "loss_curve.png"
 
 
@@ -131,6 +131,51 @@ def write_loss_curve(args, rows, title, show=False):
     figures.plt.close(fig)
 
 
+def build_graph(n_code, denoising, learning_rate):
+    """신경망 모델 구성: x -> (corrupt) -> encoder -> code -> decoder -> output.
+
+    Adds the model, its loss against the clean x, the Adam step and the
+    evaluation ops to the default graph; returns them in one namespace.
+    """
+    net = build_autoencoder(n_code, denoising)
+    net.cost, net.train_summary_op = loss(net.output, net.x)
+    net.global_step = tf.Variable(0, name="global_step", trainable=False)
+    net.train_op = training(net.cost, net.global_step, learning_rate)
+    net.eval_op, net.in_im_op, net.out_im_op, net.val_summary_op = evaluate(net.output, net.x)
+    return net
+
+
+def train_epoch(sess, net, train_set, feed, steps, batch_size, step_value, summary_every,
+                train_writer, progress, stop):
+    """신경망 모델 학습: one epoch of the slides' loop.
+
+    Each step feeds a batch and runs the Adam step; every summary_every-th
+    global step also writes the train_cost summary.
+
+    Returns:
+      (avg_cost, or the bad cost when it diverged; global step; steps done;
+       "finished", "interrupted" or "diverged").
+    """
+    avg_cost = 0.0
+    for i in range(steps):
+        minibatch_x, _ = train_set.next_batch(batch_size)
+        feed[net.x] = minibatch_x
+        step_value += 1
+        if step_value % summary_every == 0:
+            _, new_cost, train_summary = sess.run(
+                [net.train_op, net.cost, net.train_summary_op], feed_dict=feed)
+            train_writer.add_summary(train_summary, step_value)
+        else:
+            _, new_cost = sess.run([net.train_op, net.cost], feed_dict=feed)
+        if not np.isfinite(new_cost):
+            return new_cost, step_value, i + 1, "diverged"
+        avg_cost += new_cost / steps
+        progress.update(i + 1, avg_cost * steps / (i + 1))
+        if stop.requested:
+            return avg_cost, step_value, i + 1, "interrupted"
+    return avg_cost, step_value, steps, "finished"
+
+
 def main(argv=None, denoising=False):
     args = parse_args(argv, denoising)
     model_name = DENOISING_AUTOENCODER if denoising else AUTOENCODER
@@ -139,15 +184,10 @@ def main(argv=None, denoising=False):
     total_batch = cli.steps_per_epoch(args, mnist.train.num_examples)
     title = f"{'Denoising' if denoising else 'Deep'} autoencoder, N_CODE={args.n_code}: loss by epoch"
 
-    # 신경망 모델 구성: x -> (corrupt) -> encoder -> code -> decoder -> output
     with tf.Graph().as_default():
         if args.seed is not None:
             tf.set_random_seed(args.seed)
-        net = build_autoencoder(args.n_code, denoising)
-        cost, train_summary_op = loss(net.output, net.x)  # against the clean x
-        global_step = tf.Variable(0, name="global_step", trainable=False)
-        train_op = training(cost, global_step, args.learning_rate)
-        eval_op, in_im_op, out_im_op, val_summary_op = evaluate(net.output, net.x)
+        net = build_graph(args.n_code, denoising, args.learning_rate)
         saver = tf.train.Saver(max_to_keep=None)  # checkpoints.retain() decides what stays
 
         # The denoising autoencoder sees corrupted input in training and in its
@@ -177,33 +217,16 @@ def main(argv=None, denoising=False):
                                                  graph=None if resume_from else sess.graph)
             val_writer = tf.summary.FileWriter(os.path.join(args.logdir, "validation"))
             last_checkpoint = resume_from
-            outcome, cut_short = "finished", ""
+            outcome = "finished"
 
-            # 신경망 모델 학습
             with cli.StopOnInterrupt() as stop:
                 for epoch in range(start_epoch, args.epochs):
                     started = time.time()
-                    avg_cost = 0.0
                     progress = cli.Progress(total_batch, f"Epoch {epoch + 1:04d}")
-                    for i in range(total_batch):
-                        minibatch_x, _ = mnist.train.next_batch(args.batch_size)
-                        train_feed[net.x] = minibatch_x
-                        step_value += 1
-                        if step_value % args.summary_every == 0:
-                            _, new_cost, train_summary = sess.run(
-                                [train_op, cost, train_summary_op], feed_dict=train_feed)
-                            train_writer.add_summary(train_summary, step_value)
-                        else:
-                            _, new_cost = sess.run([train_op, cost], feed_dict=train_feed)
-                        if not np.isfinite(new_cost):
-                            outcome = "diverged"
-                            break
-                        avg_cost += new_cost / total_batch
-                        progress.update(i + 1, avg_cost * total_batch / (i + 1))
-                        if stop.requested:
-                            outcome = "interrupted"
-                            cut_short = f"epoch {epoch + 1} was cut short at step {i + 1} of {total_batch}; "
-                            break
+                    avg_cost, step_value, steps_done, outcome = train_epoch(
+                        sess, net, mnist.train, train_feed, total_batch, args.batch_size,
+                        step_value, args.summary_every, train_writer, progress, stop)
+                    train_seconds = time.time() - started
                     progress.close()
                     if outcome != "finished":
                         break
@@ -211,7 +234,8 @@ def main(argv=None, denoising=False):
 
                     eval_feed[net.x] = mnist.validation.images
                     val_loss, in_im, out_im, val_summary = sess.run(
-                        [eval_op, in_im_op, out_im_op, val_summary_op], feed_dict=eval_feed)
+                        [net.eval_op, net.in_im_op, net.out_im_op, net.val_summary_op],
+                        feed_dict=eval_feed)
                     for summary in (in_im, out_im, val_summary):
                         val_writer.add_summary(summary, step_value)
                     print(f"Validation Loss: {val_loss!s}{eval_note}")
@@ -220,11 +244,12 @@ def main(argv=None, denoising=False):
                                                  global_step=step_value)
                     checkpoints.retain(args.logdir)
                     row = dict(epoch=epoch + 1, global_step=step_value, train_cost=f"{avg_cost:.9f}",
-                               val_loss=f"{val_loss:.7g}", seconds=f"{time.time() - started:.2f}")
+                               val_loss=f"{val_loss:.7g}", seconds=f"{time.time() - started:.3f}",
+                               train_seconds=f"{train_seconds:.3f}")
                     append_record(args.logdir, row)
                     rows.append(row)
                     if stop.requested:
-                        outcome = "interrupted"
+                        outcome, steps_done = "interrupted", total_batch
                         break
             train_writer.close()
             val_writer.close()
@@ -233,10 +258,12 @@ def main(argv=None, denoising=False):
                 write_loss_curve(args, rows, title)
                 where = last_checkpoint or "none: no epoch finished"
                 if outcome == "diverged":
-                    print(f"error: the cost became {new_cost} in epoch {epoch + 1}; training stopped. "
+                    print(f"error: the cost became {avg_cost} in epoch {epoch + 1}; training stopped. "
                           f"Last good checkpoint: {where}. Try a lower --learning-rate, "
                           f"or --restart.", file=sys.stderr)
                     return 1
+                cut_short = (f"epoch {epoch + 1} was cut short at step {steps_done} of {total_batch}; "
+                             if steps_done < total_batch else "")
                 print(f"Interrupted: {cut_short}last checkpoint: {where}. "
                       f"Run the same command to resume.", file=sys.stderr)
                 return 130
@@ -247,7 +274,7 @@ def main(argv=None, denoising=False):
 
             # 결과 확인: the loss on the test set, with the moving averages of batch norm
             eval_feed[net.x] = mnist.test.images
-            test_loss = sess.run(eval_op, feed_dict=eval_feed)
+            test_loss = sess.run(net.eval_op, feed_dict=eval_feed)
             print(f"Test Loss: {test_loss!s}{eval_note}")
     write_loss_curve(args, rows, title, show=True)
     return 0

@@ -129,3 +129,41 @@ def test_config_round_trip_and_refusal(tmp_path):
         model.load_config(str(tmp_path))
     with pytest.raises(ValueError):
         model.save_config(str(tmp_path), "basic", 2)
+
+
+def test_one_training_step_matches_an_independent_numpy_computation(graph):
+    """The loss and the batch statistics of a training step, recomputed in NumPy.
+
+    Guards the maths against speed-ups: any change to the layers, batch norm
+    or loss that alters what a step computes fails here.
+    """
+    import autoencoder_mnist
+    net = autoencoder_mnist.build_graph(3, False, 0.001)
+    x = _batch(6, 7)
+    layers = [f"encoder/{n}" for n in ("hidden_1", "hidden_2", "hidden_3", "code")] + \
+             [f"decoder/{n}" for n in ("hidden_1", "hidden_2", "hidden_3", "output")]
+    params = {v.op.name: v for v in tf.global_variables()}
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        before = sess.run(params)
+        _, cost = sess.run([net.train_op, net.cost], {net.x: x, net.phase_train: True})
+        after = sess.run(params)
+
+    h = x.astype(np.float64)
+    for name in layers:
+        z = h @ before[f"{name}/W"] + before[f"{name}/b"]
+        mean, var = z.mean(axis=0), z.var(axis=0)  # biased variance, as tf.nn.moments
+        np.testing.assert_allclose(after[f"{name}/moving_mean"],
+                                   0.9 * before[f"{name}/moving_mean"] + 0.1 * mean,
+                                   rtol=1e-4, atol=1e-5, err_msg=name)
+        np.testing.assert_allclose(after[f"{name}/moving_variance"],
+                                   0.9 * before[f"{name}/moving_variance"] + 0.1 * var,
+                                   rtol=1e-4, atol=1e-5, err_msg=name)
+        normed = (z - mean) / np.sqrt(var + 1e-3) * before[f"{name}/gamma"] + before[f"{name}/beta"]
+        h = 1 / (1 + np.exp(-normed))
+    expected = np.mean(np.sqrt(np.sum((h - x) ** 2, axis=1)))
+    assert cost == pytest.approx(expected, rel=1e-5)
+    # Adam's first step moves every weight by about the learning rate, against its gradient.
+    step = after["encoder/hidden_1/W"] - before["encoder/hidden_1/W"]
+    assert np.median(np.abs(step[np.abs(step) > 0])) == pytest.approx(0.001, rel=0.05)
+    assert after["global_step"] == 1
