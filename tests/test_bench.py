@@ -1,0 +1,25 @@
+"""The speed benchmark runs (tiny mode: a few steps of everything; no time is asserted)."""
+
+import os
+import re
+import subprocess
+import sys
+
+from conftest import REPO
+
+
+def test_benchmark_tiny_mode_prints_its_table(fashion_dir):
+    peers = os.path.join(os.path.dirname(REPO), "shared", "bench-peers")
+    result = subprocess.run([sys.executable, os.path.join(REPO, "bench", "train_speed.py"),
+                             "--tiny", "--profile", "--data-dir", fashion_dir],
+                            capture_output=True, text=True, cwd=REPO)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    out = result.stdout
+    assert re.search(r"ours \(autoencoder_mnist\.py\)\s+\d+\.\d\d\s+\d+", out), out
+    assert re.search(r"whole epoch as the script runs it: \d+\.\d\d s, of which 3 training steps", out)
+    assert re.search(r"peak memory: training run \d+\.\d\d GB", out)
+    assert re.search(r"one training step by op type .*ResourceApplyAdam \d+%", out)
+    if os.path.isdir(peers):
+        assert re.search(r"plain TF1 port \(peer\)\s+\d+\.\d\d\s+\d+\s+\d+\.\d\dx faster", out)
+        assert re.search(r"Keras 3 model\.fit \(peer\)\s+\d+\.\d\d", out)
+        assert re.search(r"GEMM lower bound .* at \d+% of it", out)
