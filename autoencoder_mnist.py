@@ -29,18 +29,22 @@ from aelab import LabError, checkpoints, cli, figures, input_data
 # The slides' model functions, defined once in aelab/model.py and imported by
 # name, so `import autoencoder_mnist as ae; ae.encoder(...)` works as before.
 from aelab.model import (  # noqa: F401
-    AUTOENCODER, DENOISING_AUTOENCODER, TRAINED_BY, build_autoencoder, corrupt_input, decoder,
-    encoder, evaluate, image_summary, layer, layer_batch_norm, load_config, loss, save_config,
-    training)
+    AUTOENCODER, DECODER_SCOPES, DENOISING_AUTOENCODER, ENCODER_SCOPES, TRAINED_BY,
+    build_autoencoder, corrupt_input, decoder, encoder, encoder_widths, evaluate, image_summary,
+    layer, layer_batch_norm, layerwise_stage, load_config, loss, save_config, training)
 
 # 옵션 설정: the slides' parameters (each one a command-line option)
 training_epochs = 1000
 batch_size = 100
 learning_rate = 0.001  # Adam's rate, as the slides' code runs it
 summary_every = 100    # training steps between two train_cost summaries
+pretrain_epochs = 5    # epochs per layer with --pretrain layerwise
 
 RECORD_FILE = "record.csv"
-RECORD_FIELDS = ["epoch", "global_step", "train_cost", "val_loss", "seconds", "train_seconds"]
+RECORD_FIELDS = ["epoch", "global_step", "train_cost", "val_loss", "seconds", "train_seconds",
+                 "stage"]
+WHOLE_NETWORK = "whole network"
+N_STAGES = len(ENCODER_SCOPES)
 LOSS_CURVE_FILE = "loss_curve.png"
 
 
@@ -65,10 +69,34 @@ def parse_args(argv, denoising):
     group.add_argument("--summary-every", type=cli.positive_int, default=summary_every,
                        metavar="N", help=f"steps between training-cost summaries "
                                          f"(default: {summary_every})")
+    group = parser.add_argument_group("layer-wise training (slides 이론 II: stacked autoencoders)")
+    group.add_argument("--pretrain", choices=["none", "layerwise"], default="none",
+                       help="layerwise: first train each encoder layer with its mirror decoder "
+                            "layer as a simple autoencoder on the codes of the layers below "
+                            "(784-1000, then 1000-500, ...), then the whole network "
+                            "(default: none, the whole network from the start)")
+    group.add_argument("--pretrain-epochs", type=cli.positive_int, default=pretrain_epochs,
+                       metavar="N", help=f"epochs for each of the {N_STAGES} layers with "
+                                         f"--pretrain layerwise (default: {pretrain_epochs})")
     figures.add_figure_arguments(parser, f"DIR/{LOSS_CURVE_FILE}")
     args = parser.parse_args(argv)
     args.logdir = args.logdir or default_logdir(args.n_code, denoising)
+    if args.pretrain == "layerwise" and args.epochs <= N_STAGES * args.pretrain_epochs:
+        parser.error(f"--epochs {args.epochs} leaves no epoch for the whole network after "
+                     f"{N_STAGES} x --pretrain-epochs {args.pretrain_epochs}; ask for more than "
+                     f"{N_STAGES * args.pretrain_epochs}")
     return args
+
+
+def stage_of(args, epoch):
+    """1-4 while epoch (0-based) belongs to layer-wise stage k, else 0: the whole network."""
+    if args.pretrain == "layerwise" and epoch < N_STAGES * args.pretrain_epochs:
+        return epoch // args.pretrain_epochs + 1
+    return 0
+
+
+def stage_name(stage):
+    return f"layer {stage}" if stage else WHOLE_NETWORK
 
 
 def prepare_logdir(args, model_name):
@@ -91,6 +119,10 @@ def prepare_logdir(args, model_name):
                 else "checkpoints of an unknown model")
         raise LabError(f"{logdir} holds {held}, not of {TRAINED_BY[model_name]} with N_CODE "
                        f"{args.n_code}; choose another --logdir, or --restart to move that run aside")
+    schedule = (config.get("pretrain", "none"), config.get("pretrain_epochs", args.pretrain_epochs))
+    if schedule != (args.pretrain, args.pretrain_epochs):
+        raise LabError(f"{logdir} was trained with --pretrain {schedule[0]} --pretrain-epochs "
+                       f"{schedule[1]}; resume with the same, or --restart to move that run aside")
     return found[-1]
 
 
@@ -122,7 +154,8 @@ def write_loss_curve(args, rows, title, show=False):
         return
     fig = figures.loss_curve([int(r["epoch"]) for r in rows],
                              [float(r["train_cost"]) for r in rows],
-                             [float(r["val_loss"]) for r in rows], title)
+                             [float(r["val_loss"]) for r in rows], title,
+                             [r.get("stage") or WHOLE_NETWORK for r in rows])
     figures.save_figure(fig, os.path.join(args.logdir, LOSS_CURVE_FILE))
     if args.save:
         figures.save_figure(fig, args.save)
@@ -131,17 +164,31 @@ def write_loss_curve(args, rows, title, show=False):
     figures.plt.close(fig)
 
 
-def build_graph(n_code, denoising, learning_rate):
+def build_graph(n_code, denoising, learning_rate, layerwise=False):
     """신경망 모델 구성: x -> (corrupt) -> encoder -> code -> decoder -> output.
 
     Adds the model, its loss against the clean x, the Adam step and the
-    evaluation ops to the default graph; returns them in one namespace.
+    evaluation ops to the default graph; returns them in one namespace. With
+    layerwise, net.stages also holds, for each encoder layer, the cost and
+    training op of its layer-wise stage (the denoising model corrupts each
+    stage's input, as stacked denoising autoencoders do).
     """
     net = build_autoencoder(n_code, denoising)
     net.cost, net.train_summary_op = loss(net.output, net.x)
     net.global_step = tf.Variable(0, name="global_step", trainable=False)
     net.train_op = training(net.cost, net.global_step, learning_rate)
     net.eval_op, net.in_im_op, net.out_im_op, net.val_summary_op = evaluate(net.output, net.x)
+    net.stages = []
+    for stage in range(1, N_STAGES + 1) if layerwise else ():
+        with tf.name_scope(f"layerwise_{stage}"):
+            target, output, var_list = layerwise_stage(
+                net.x, encoder_widths(n_code), stage, net.phase_train, ENCODER_SCOPES,
+                DECODER_SCOPES, net.drop_prob if denoising else None)
+            cost, summary_op = loss(output, target)
+            train_op = training(cost, net.global_step, learning_rate, var_list,
+                                name=f"Adam_layerwise_{stage}")
+        net.stages.append(argparse.Namespace(x=net.x, cost=cost, train_summary_op=summary_op,
+                                             train_op=train_op))
     return net
 
 
@@ -176,6 +223,22 @@ def train_epoch(sess, net, train_set, feed, steps, batch_size, step_value, summa
     return avg_cost, step_value, steps, "finished"
 
 
+def announce_stage(args, stage):
+    """Says which part of the network the coming epochs train (layer-wise runs only)."""
+    if args.pretrain != "layerwise":
+        return
+    if stage:
+        first = (stage - 1) * args.pretrain_epochs + 1
+        widths = encoder_widths(args.n_code)
+        last = first + args.pretrain_epochs - 1
+        when = f"epochs {first}-{last}" if last > first else f"epoch {first}"
+        print(f"Layer-wise stage {stage} of {N_STAGES}, {when}: "
+              f"{ENCODER_SCOPES[stage - 1]} ({widths[stage - 1]}-{widths[stage]}) with "
+              f"{DECODER_SCOPES[stage - 1]}; cost = its reconstruction error of its input")
+    else:
+        print(f"Whole network from epoch {N_STAGES * args.pretrain_epochs + 1}")
+
+
 def main(argv=None, denoising=False):
     args = parse_args(argv, denoising)
     model_name = DENOISING_AUTOENCODER if denoising else AUTOENCODER
@@ -187,7 +250,7 @@ def main(argv=None, denoising=False):
     with tf.Graph().as_default():
         if args.seed is not None:
             tf.set_random_seed(args.seed)
-        net = build_graph(args.n_code, denoising, args.learning_rate)
+        net = build_graph(args.n_code, denoising, args.learning_rate, args.pretrain == "layerwise")
         saver = tf.train.Saver(max_to_keep=None)  # checkpoints.retain() decides what stays
 
         # The denoising autoencoder sees corrupted input in training and in its
@@ -212,7 +275,8 @@ def main(argv=None, denoising=False):
                         batch_size=args.batch_size,
                         dataset=input_data.dataset_name(args.dataset, args.data_dir),
                         data_dir=os.path.abspath(args.data_dir) if args.data_dir else None,
-                        validation_size=args.validation_size)
+                        validation_size=args.validation_size, pretrain=args.pretrain,
+                        pretrain_epochs=args.pretrain_epochs)
             train_writer = tf.summary.FileWriter(os.path.join(args.logdir, "train"),
                                                  graph=None if resume_from else sess.graph)
             val_writer = tf.summary.FileWriter(os.path.join(args.logdir, "validation"))
@@ -221,11 +285,15 @@ def main(argv=None, denoising=False):
 
             with cli.StopOnInterrupt() as stop:
                 for epoch in range(start_epoch, args.epochs):
+                    stage = stage_of(args, epoch)
+                    if epoch == start_epoch or stage != stage_of(args, epoch - 1):
+                        announce_stage(args, stage)
                     started = time.time()
                     progress = cli.Progress(total_batch, f"Epoch {epoch + 1:04d}")
                     avg_cost, step_value, steps_done, outcome = train_epoch(
-                        sess, net, mnist.train, train_feed, total_batch, args.batch_size,
-                        step_value, args.summary_every, train_writer, progress, stop)
+                        sess, net.stages[stage - 1] if stage else net, mnist.train, train_feed,
+                        total_batch, args.batch_size, step_value, args.summary_every,
+                        train_writer, progress, stop)
                     train_seconds = time.time() - started
                     progress.close()
                     if outcome != "finished":
@@ -245,7 +313,7 @@ def main(argv=None, denoising=False):
                     checkpoints.retain(args.logdir)
                     row = dict(epoch=epoch + 1, global_step=step_value, train_cost=f"{avg_cost:.9f}",
                                val_loss=f"{val_loss:.7g}", seconds=f"{time.time() - started:.3f}",
-                               train_seconds=f"{train_seconds:.3f}")
+                               train_seconds=f"{train_seconds:.3f}", stage=stage_name(stage))
                     append_record(args.logdir, row)
                     rows.append(row)
                     if stop.requested:

@@ -63,12 +63,24 @@ def finish_figure(fig, default_path, save=None, no_show=False):
     return finish_figures([(fig, save or default_path)], save=bool(save), no_show=no_show)
 
 
-def loss_curve(epochs, train_costs, val_losses, title):
-    """The slides' loss curve: training cost and validation loss against epoch."""
+def loss_curve(epochs, train_costs, val_losses, title, stages=None):
+    """The slides' loss curve: training cost and validation loss against epoch.
+
+    stages: optional name of each epoch's training stage; a dotted line and
+    the name mark where each stage begins.
+    """
     fig, ax = plt.subplots(figsize=(7, 4.5))
     marker = "o" if len(epochs) < 30 else None
-    ax.plot(epochs, train_costs, label="training cost", color="tab:blue", marker=marker)
+    layered = bool(stages) and len(set(stages)) > 1
+    ax.plot(epochs, train_costs, color="tab:blue", marker=marker,
+            label="training cost (of the stage trained)" if layered else "training cost")
     ax.plot(epochs, val_losses, label="validation loss", color="tab:orange", marker=marker)
+    if layered:
+        for i, stage in enumerate(stages):
+            if i == 0 or stage != stages[i - 1]:
+                ax.axvline(epochs[i] - 0.5, color="grey", linestyle=":", linewidth=1)
+                ax.annotate(stage, (epochs[i] - 0.4, 1), xycoords=("data", "axes fraction"),
+                            va="top", fontsize=8, color="dimgrey", rotation=90)
     ax.set_xlabel("epoch")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylabel("mean per-image L2 error")

@@ -169,15 +169,18 @@ def loss(output, x):
     return train_loss, train_summary_op
 
 
-def training(cost, global_step, learning_rate=0.001):
+def training(cost, global_step, learning_rate=0.001, var_list=None, name="Adam"):
     """Adds the Adam step (beta1 0.9, beta2 0.999, epsilon 1e-8) minimising cost.
+
+    var_list: the variables to train (default: all trainable ones); name: the
+    optimiser's, distinct for each optimiser of one graph.
 
     Returns:
       train_op: the op that runs one step and increments global_step.
     """
     optimizer = tf.train.AdamOptimizer(learning_rate=learning_rate, beta1=0.9, beta2=0.999,
-                                       epsilon=1e-08, name="Adam")
-    return optimizer.minimize(cost, global_step=global_step)
+                                       epsilon=1e-08, name=name)
+    return optimizer.minimize(cost, global_step=global_step, var_list=var_list)
 
 
 def image_summary(label, tensor):
@@ -218,6 +221,57 @@ def corrupt_input(x, drop_prob=0.5):
     """
     keep = tf.cast(tf.random_uniform(shape=tf.shape(x)) >= drop_prob, tf.float32)
     return x * keep
+
+
+# Layer-wise training: encoder layer k and the decoder layer that mirrors it
+ENCODER_SCOPES = ("encoder/hidden_1", "encoder/hidden_2", "encoder/hidden_3", "encoder/code")
+DECODER_SCOPES = ("decoder/output", "decoder/hidden_3", "decoder/hidden_2", "decoder/hidden_1")
+
+
+def encoder_widths(n_code):
+    """Widths of the encoder's input and layers: [784, 1000, 500, 250, n_code]."""
+    return [n_input, n_encoder_hidden_1, n_encoder_hidden_2, n_encoder_hidden_3, n_code]
+
+
+def layerwise_stage(x, widths, stage, phase_train, encoder_scopes, decoder_scopes,
+                    drop_prob=None):
+    """One stage of layer-wise (stacked) training, as a simple autoencoder.
+
+    Encoder layer `stage` (1-based) learns to code the output of the layers
+    below it, which stay fixed (inference mode, no gradient), and a decoder
+    layer learns to give that output back. Variables are shared with the
+    whole network through their scopes, so a later stage and the fine-tuning
+    start from what this stage learnt.
+
+    Args:
+      x: (batch, widths[0]) input images.
+      widths: [n_input, n_1, ..., n_top]: the encoder's input and layer widths.
+      stage: which layer to train, 1 to len(widths) - 1.
+      phase_train: scalar bool tensor for the two trained layers.
+      encoder_scopes, decoder_scopes: variable scope of each encoder layer and of
+        the decoder layer that mirrors it (same order).
+      drop_prob: None for a plain autoencoder; for a denoising one, a float or
+        scalar tensor: the stage input is corrupted by corrupt_input.
+
+    Returns:
+      target: (batch, widths[stage - 1]) the stage input, uncorrupted.
+      output: (batch, widths[stage - 1]) its reconstruction.
+      var_list: the variables this stage trains.
+    """
+    fixed = tf.constant(False)
+    h = x
+    for k in range(stage - 1):
+        with tf.variable_scope(encoder_scopes[k], reuse=tf.AUTO_REUSE):
+            h = layer(h, [widths[k], widths[k + 1]], [widths[k + 1]], fixed)
+    target = tf.stop_gradient(h)
+    stage_input = target if drop_prob is None else corrupt_input(target, drop_prob)
+    n_in, n_out = widths[stage - 1], widths[stage]
+    with tf.variable_scope(encoder_scopes[stage - 1], reuse=tf.AUTO_REUSE) as enc:
+        code = layer(stage_input, [n_in, n_out], [n_out], phase_train)
+    with tf.variable_scope(decoder_scopes[stage - 1], reuse=tf.AUTO_REUSE) as dec:
+        output = layer(code, [n_out, n_in], [n_in], phase_train)
+    var_list = (tf.trainable_variables(enc.name + "/") + tf.trainable_variables(dec.name + "/"))
+    return target, output, var_list
 
 
 def build_autoencoder(n_code, denoising=False):

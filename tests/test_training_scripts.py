@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 
+import numpy as np
 import pytest
 from PIL import Image
 
@@ -260,3 +261,49 @@ def test_progress_bar_on_a_terminal(small_data, tmp_path):
     terminal = seen.decode(errors="replace")
     assert "\rEpoch 0001 [" in terminal and "5/5 cost" in terminal
     assert "[" not in out and out.startswith("Epoch: 0001 cost = ")  # stdout keeps the slides' lines
+
+
+def test_layerwise_training_runs_each_stage_then_the_whole_network(small_data, tmp_path):
+    import tensorflow.compat.v1 as tf
+    result = run("denoising_autoencoder_mnist.py", 2, "--pretrain", "layerwise",
+                 "--pretrain-epochs", 1, "--epochs", 5, *quick(small_data)[:-4],
+                 "--steps-per-epoch", 2, cwd=tmp_path)
+    stages = re.findall(r"Layer-wise stage (\d) of 4, epoch (\d): (\S+) \((\d+)-(\d+)\) with ([^;]+);",
+                        result.stdout)
+    assert stages == [("1", "1", "encoder/hidden_1", "784", "1000", "decoder/output"),
+                      ("2", "2", "encoder/hidden_2", "1000", "500", "decoder/hidden_3"),
+                      ("3", "3", "encoder/hidden_3", "500", "250", "decoder/hidden_2"),
+                      ("4", "4", "encoder/code", "250", "2", "decoder/hidden_1")]
+    assert "Whole network from epoch 5" in result.stdout
+    assert len(re.findall(r"^Epoch: \d{4} cost = ", result.stdout, re.M)) == 5
+    logdir = tmp_path / "dn_mnist_autoencoder_hidden=2_logs"
+    assert [r["stage"] for r in read_record(str(logdir))] == [
+        "layer 1", "layer 2", "layer 3", "layer 4", "whole network"]
+    assert epochs_kept(str(logdir)) == [1, 2, 3, 4, 5]
+
+    def weights(epoch, name):
+        prefix = [p for p in checkpoints.list_checkpoints(str(logdir))
+                  if checkpoints.parse(p)[0] == epoch][0]
+        return tf.train.load_variable(prefix, name)
+
+    # Stage 2 trains encoder/hidden_2 and decoder/hidden_3 only; stage 1's layer stays as it was.
+    for name, moved in (("encoder/hidden_1/W", False), ("decoder/output/W", False),
+                        ("encoder/hidden_2/W", True), ("decoder/hidden_3/W", True),
+                        ("encoder/code/W", False)):
+        assert (not np.array_equal(weights(1, name), weights(2, name))) == moved, name
+    # The whole network starts from the stages' weights and then trains every layer.
+    assert not np.array_equal(weights(4, "encoder/hidden_1/W"), weights(5, "encoder/hidden_1/W"))
+    np.testing.assert_allclose(weights(4, "encoder/hidden_1/W"), weights(5, "encoder/hidden_1/W"),
+                               atol=0.01)
+
+    again = run("denoising_autoencoder_mnist.py", 2, "--epochs", 6, *quick(small_data),
+                cwd=tmp_path, check=False)
+    assert again.returncode == 1
+    assert "was trained with --pretrain layerwise --pretrain-epochs 1" in again.stderr
+
+
+def test_layerwise_needs_epochs_left_for_the_whole_network(capsys):
+    with pytest.raises(SystemExit) as info:
+        autoencoder_mnist.parse_args(["2", "--pretrain", "layerwise", "--epochs", "20"], False)
+    assert info.value.code == 2
+    assert "--epochs 20 leaves no epoch for the whole network" in capsys.readouterr().err
