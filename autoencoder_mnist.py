@@ -196,8 +196,9 @@ def train_epoch(sess, net, train_set, feed, steps, batch_size, step_value, summa
                 train_writer, progress, stop):
     """신경망 모델 학습: one epoch of the slides' loop.
 
-    Each step feeds a batch and runs the Adam step; every summary_every-th
-    global step also writes the train_cost summary.
+    Each step feeds a batch (and its labels, for a net with a `y` placeholder,
+    as the classifier of stacked_autoencoder_classifier.py has) and runs the
+    training step; every summary_every-th global step also writes the summary.
 
     Returns:
       (avg_cost, or the bad cost when it diverged; global step; steps done;
@@ -205,8 +206,10 @@ def train_epoch(sess, net, train_set, feed, steps, batch_size, step_value, summa
     """
     avg_cost = 0.0
     for i in range(steps):
-        minibatch_x, _ = train_set.next_batch(batch_size)
+        minibatch_x, minibatch_y = train_set.next_batch(batch_size)
         feed[net.x] = minibatch_x
+        if getattr(net, "y", None) is not None:
+            feed[net.y] = minibatch_y
         step_value += 1
         if step_value % summary_every == 0:
             _, new_cost, train_summary = sess.run(
