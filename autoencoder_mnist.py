@@ -31,7 +31,7 @@ from aelab import LabError, checkpoints, cli, figures, input_data
 from aelab.model import (  # noqa: F401
     AUTOENCODER, DECODER_SCOPES, DENOISING_AUTOENCODER, ENCODER_SCOPES, TRAINED_BY,
     build_autoencoder, corrupt_input, decoder, encoder, encoder_widths, evaluate, image_summary,
-    layer, layer_batch_norm, layerwise_stage, load_config, loss, save_config, training)
+    layer, layer_batch_norm, layerwise_training, load_config, loss, save_config, training)
 
 # 옵션 설정: the slides' parameters (each one a command-line option)
 training_epochs = 1000
@@ -178,17 +178,9 @@ def build_graph(n_code, denoising, learning_rate, layerwise=False):
     net.global_step = tf.Variable(0, name="global_step", trainable=False)
     net.train_op = training(net.cost, net.global_step, learning_rate)
     net.eval_op, net.in_im_op, net.out_im_op, net.val_summary_op = evaluate(net.output, net.x)
-    net.stages = []
-    for stage in range(1, N_STAGES + 1) if layerwise else ():
-        with tf.name_scope(f"layerwise_{stage}"):
-            target, output, var_list = layerwise_stage(
-                net.x, encoder_widths(n_code), stage, net.phase_train, ENCODER_SCOPES,
-                DECODER_SCOPES, net.drop_prob if denoising else None)
-            cost, summary_op = loss(output, target)
-            train_op = training(cost, net.global_step, learning_rate, var_list,
-                                name=f"Adam_layerwise_{stage}")
-        net.stages.append(argparse.Namespace(x=net.x, cost=cost, train_summary_op=summary_op,
-                                             train_op=train_op))
+    net.stages = layerwise_training(
+        net.x, encoder_widths(n_code), net.phase_train, ENCODER_SCOPES, DECODER_SCOPES,
+        net.global_step, learning_rate, net.drop_prob if denoising else None) if layerwise else []
     return net
 
 

@@ -29,7 +29,7 @@ import numpy as np
 import tensorflow.compat.v1 as tf
 
 from aelab import checkpoints, cli, figures, input_data, reload
-from aelab.model import ENCODER_SCOPES, encoder_widths, layer, layerwise_stage, loss, training
+from aelab.model import ENCODER_SCOPES, encoder_widths, layer, layerwise_training, training
 from autoencoder_mnist import train_epoch
 
 # 옵션 설정
@@ -106,14 +106,8 @@ def build_row(widths, scopes, corruption, lr):
     net.stages = []
     if corruption is not None:
         decoders = [f"pretrain_decoder/{scope.split('/')[-1]}" for scope in scopes]
-        for k in range(1, len(scopes) + 1):
-            with tf.name_scope(f"layerwise_{k}"):
-                target, output, var_list = layerwise_stage(
-                    net.x, widths, k, net.phase_train, scopes, decoders, corruption or None)
-                cost, summary_op = loss(output, target)
-                train_op = training(cost, net.global_step, lr, var_list, name=f"Adam_layerwise_{k}")
-            net.stages.append(argparse.Namespace(x=net.x, cost=cost, train_op=train_op,
-                                                 train_summary_op=summary_op))
+        net.stages = layerwise_training(net.x, widths, net.phase_train, scopes, decoders,
+                                        net.global_step, lr, corruption or None)
     return net
 
 

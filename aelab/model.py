@@ -274,6 +274,30 @@ def layerwise_stage(x, widths, stage, phase_train, encoder_scopes, decoder_scope
     return target, output, var_list
 
 
+def layerwise_training(x, widths, phase_train, encoder_scopes, decoder_scopes, global_step,
+                       learning_rate=0.001, drop_prob=None):
+    """Every stage of layer-wise training, each with its own loss and Adam step.
+
+    Args: as layerwise_stage, plus the global_step that each training op
+    increments and the learning rate.
+
+    Returns:
+      one namespace per encoder layer, bottom first, with x, cost (the stage's
+      mean per-image L2 reconstruction error), train_summary_op and train_op.
+    """
+    stages = []
+    for stage in range(1, len(encoder_scopes) + 1):
+        with tf.name_scope(f"layerwise_{stage}"):
+            target, output, var_list = layerwise_stage(x, widths, stage, phase_train,
+                                                       encoder_scopes, decoder_scopes, drop_prob)
+            cost, summary_op = loss(output, target)
+            train_op = training(cost, global_step, learning_rate, var_list,
+                                name=f"Adam_layerwise_{stage}")
+        stages.append(types.SimpleNamespace(x=x, cost=cost, train_summary_op=summary_op,
+                                            train_op=train_op))
+    return stages
+
+
 def build_autoencoder(n_code, denoising=False):
     """Placeholders, the encoder and the decoder, wired as the scripts use them.
 
