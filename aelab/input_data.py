@@ -261,6 +261,11 @@ def maybe_download(name, folder, source, mirrors=None):
     if path is not None:
         return path
     mirrors = source.mirrors if mirrors is None else mirrors
+    created = []  # folders made here, deepest first, removed again if nothing arrives
+    missing = os.path.abspath(folder)
+    while not os.path.exists(missing):
+        created.append(missing)
+        missing = os.path.dirname(missing)
     try:
         os.makedirs(folder, exist_ok=True)
     except OSError as e:
@@ -275,6 +280,10 @@ def maybe_download(name, folder, source, mirrors=None):
         if why is None:
             return path
         failures.append(f"{url} ({why})")
+    for made in created:
+        if os.listdir(made):
+            break
+        os.rmdir(made)
     tried = "".join(f"\n    {f}" for f in failures)
     raise DataError(
         f"could not get {source.title} file {name} into {os.path.abspath(folder)}\n"
