@@ -10,14 +10,14 @@ import os
 import sys
 
 import matplotlib
-import numpy as np
 import matplotlib.pyplot as plt
+import numpy as np
 from matplotlib.backends import BackendFilter, backend_registry
 from matplotlib.ticker import MaxNLocator
 
 
 def add_figure_arguments(parser, default_path):
-    """Adds --save PATH and --no-show; default_path may contain {logdir}."""
+    """Adds --save PATH and --no-show; default_path is where the help says a PNG goes."""
     group = parser.add_argument_group("figures")
     group.add_argument("--save", metavar="PATH", default=None,
                        help=f"write the figure to PATH as well (default: {default_path} "
