@@ -79,6 +79,7 @@ SOURCES = {
     ),
 }
 DEFAULT_DATASET = "mnist"
+DEFAULT_VALIDATION_SIZE = 5000  # as TensorFlow 1.x: 55,000 / 5,000 of MNIST's 60,000
 
 Datasets = collections.namedtuple("Datasets", ["train", "validation", "test"])
 
@@ -312,7 +313,7 @@ def dataset_name(dataset, data_dir):
     return dataset
 
 
-def read_data_sets(train_dir=None, one_hot=False, validation_size=5000, seed=None,
+def read_data_sets(train_dir=None, one_hot=False, validation_size=DEFAULT_VALIDATION_SIZE, seed=None,
                    dataset=DEFAULT_DATASET, mirrors=None):
     """Loads (downloading if needed) the four IDX files of `train_dir`.
 
@@ -356,38 +357,43 @@ def add_data_arguments(parser, recorded=False):
     recorded: the defaults are those recorded beside a checkpoint (reload scripts).
     """
     group = parser.add_argument_group("data")
+    from_checkpoint = "the one recorded beside the checkpoint"
     folders = "; ".join(f"{k}: {' or '.join(v.default_dirs)}" for k, v in SOURCES.items())
-    defaults = (dict(dataset=None, data_dir=None, validation_size=None) if recorded else
-                dict(dataset=DEFAULT_DATASET, data_dir=None, validation_size=5000))
-    said = {k: "the one recorded beside the checkpoint" if recorded else v
-            for k, v in dict(defaults, data_dir=folders).items()}
-    group.add_argument("--dataset", choices=sorted(SOURCES), default=defaults["dataset"],
-                       help=f"which images to download when --data-dir lacks them "
-                            f"(default: {said['dataset']})")
+    group.add_argument("--dataset", choices=sorted(SOURCES),
+                       default=None if recorded else DEFAULT_DATASET,
+                       help=f"which images to download when --data-dir lacks them (default: "
+                            f"{from_checkpoint if recorded else DEFAULT_DATASET})")
     group.add_argument("--data-dir", metavar="DIR", default=None,
-                       help=f"folder with the four IDX files (default: {said['data_dir']})")
+                       help=f"folder with the four IDX files (default: "
+                            f"{from_checkpoint if recorded else folders})")
     group.add_argument("--validation-size", metavar="N", type=int,
-                       default=defaults["validation_size"],
-                       help=f"first N training images held out for validation "
-                            f"(default: {said['validation_size']})")
+                       default=None if recorded else DEFAULT_VALIDATION_SIZE,
+                       help=f"first N training images held out for validation (default: "
+                            f"{from_checkpoint if recorded else DEFAULT_VALIDATION_SIZE})")
     return group
 
 
-def read_from_args(args, one_hot=False, recorded=None):
-    """read_data_sets as the data options say.
+def data_options(args, recorded=None):
+    """(data_dir, dataset, validation_size) as the data options say.
 
     recorded: a checkpoint's config; where neither --dataset nor --data-dir is
-    given, the data recorded there is read, and its validation size is kept
+    given, the data recorded there is meant, and its validation size is kept
     unless --validation-size is given.
     """
     recorded = recorded or {}
     where = {} if args.dataset or args.data_dir else recorded
     validation_size = args.validation_size
     if validation_size is None:
-        validation_size = recorded.get("validation_size", 5000)
-    return read_data_sets(args.data_dir or where.get("data_dir"), one_hot=one_hot,
-                          validation_size=validation_size, seed=getattr(args, "seed", None),
-                          dataset=args.dataset or where.get("dataset") or DEFAULT_DATASET)
+        validation_size = recorded.get("validation_size", DEFAULT_VALIDATION_SIZE)
+    return (args.data_dir or where.get("data_dir"),
+            args.dataset or where.get("dataset") or DEFAULT_DATASET, validation_size)
+
+
+def read_from_args(args, one_hot=False, recorded=None):
+    """read_data_sets as the data options say (see data_options)."""
+    data_dir, dataset, validation_size = data_options(args, recorded)
+    return read_data_sets(data_dir, one_hot=one_hot, validation_size=validation_size,
+                          seed=getattr(args, "seed", None), dataset=dataset)
 
 
 def main(argv=None):
