@@ -62,12 +62,6 @@ def code_quality(train_codes, train_labels, test_codes, test_labels):
     return float(np.mean(knn.predict(test_codes) == test_labels))
 
 
-def errors(reconstructions, images):
-    """(per-pixel MSE, mean per-image L2 norm as in the training loss)."""
-    diff = reconstructions - images
-    return float(np.mean(diff ** 2)), float(np.mean(np.sqrt(np.sum(diff ** 2, axis=1))))
-
-
 def in_2d(codes):
     """Codes as 2-D points: as they are when 2-wide, else their first two principal components."""
     if codes.shape[1] <= 2:
@@ -96,10 +90,10 @@ def main(argv=None):
     args = parse_args(argv)
     models = [reload.load(path) for path in args.checkpoints]
     last = models[-1]
-    data = input_data.read_from_args(args, recorded=last.config)
+    data_dir, dataset, validation_size = input_data.data_options(args, last.config)
+    data = input_data.read_data_sets(data_dir, validation_size=validation_size, dataset=dataset)
     train, test = data.train, data.test
-    dataset = (input_data.dataset_name(args.dataset, args.data_dir) if args.dataset or args.data_dir
-               else last.config.get("dataset"))
+    dataset = input_data.dataset_name(dataset, data_dir)
 
     # PCA with as many components as each code has, fitted on the training images;
     # then each method's codes and reconstructions of the test images.
@@ -124,7 +118,8 @@ def main(argv=None):
           f"{train.num_examples} training images")
     print(f"{'model':<28} {'code':>4} {'pixel MSE':>10} {'L2/image':>9} {f'{n_neighbors}-NN acc.':>9}")
     for m in methods:
-        mse, l2 = errors(m.outputs, test.images)
+        mse = float(np.mean((m.outputs - test.images) ** 2))
+        l2 = reload.mean_l2_error(m.outputs, test.images)
         accuracy = code_quality(m.train_codes, train.labels, m.test_codes, test.labels)
         print(f"{m.label:<28} {m.n_code:>4} {mse:>10.5f} {l2:>9.4f} {accuracy:>9.1%}")
 

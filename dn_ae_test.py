@@ -45,11 +45,6 @@ def parse_args(argv):
     return args
 
 
-def l2_error(images, clean):
-    """Mean over images of the per-image L2 norm, the measure of the training loss."""
-    return float(np.mean(np.sqrt(np.sum((images - clean) ** 2, axis=1))))
-
-
 def main(argv=None):
     args = parse_args(argv)
     denoiser = reload.load(args.checkpoint, expect=(model.DENOISING_AUTOENCODER,))
@@ -63,10 +58,10 @@ def main(argv=None):
     rows = [("original", clean), (f"corrupted ({args.drop_prob:.0%} dropped)", corrupted)]
     print(f"L2 error against the clean test images (mean over {len(clean)}, "
           f"{args.drop_prob:.0%} of pixels zeroed):")
-    print(f"  {'corrupted input':<32} {l2_error(corrupted, clean):8.4f}")
+    print(f"  {'corrupted input':<32} {reload.mean_l2_error(corrupted, clean):8.4f}")
     for m in (denoiser, plain) if plain else (denoiser,):
         outputs = m.reconstruct(corrupted)
-        print(f"  {m.label:<32} {l2_error(outputs, clean):8.4f}")
+        print(f"  {m.label:<32} {reload.mean_l2_error(outputs, clean):8.4f}")
         rows.append((m.label, outputs))
 
     fig = figures.image_rows([(label, images[:sample_size]) for label, images in rows],

@@ -72,6 +72,11 @@ def _mismatch(prefix, variables):
     return None
 
 
+def mean_l2_error(images, clean):
+    """Mean over images of ||images - clean||, the training loss's measure, in NumPy."""
+    return float(np.mean(np.sqrt(np.sum((images - clean) ** 2, axis=1))))
+
+
 class Autoencoder:
     """A trained autoencoder in its own graph and session, for inference only."""
 
