@@ -23,6 +23,7 @@ import argparse
 import os
 import sys
 import time
+from types import SimpleNamespace
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -83,7 +84,7 @@ def build_row(widths, scopes, corruption, lr):
     corruption: None for no layer-wise stages, else the masking noise of the
     stages (0 for plain autoencoders).
     """
-    net = argparse.Namespace()
+    net = SimpleNamespace()
     net.x = tf.placeholder(tf.float32, [None, widths[0]], name="x")
     net.y = tf.placeholder(tf.int64, [None], name="y")
     net.phase_train = tf.placeholder(tf.bool, [], name="phase_train")
@@ -164,7 +165,7 @@ def run_row(args, data, stop, name, corruption=None, encoder_from=None):
             test_error = sess.run(net.error, {net.x: data.test.images, net.y: data.test.labels,
                                               net.phase_train: False})
             saver.save(sess, checkpoints.save_path(logdir, args.epochs), global_step=step)
-    return argparse.Namespace(name=name, test_error=test_error, val_errors=val_errors,
+    return SimpleNamespace(name=name, test_error=test_error, val_errors=val_errors,
                               seconds=time.time() - started, widths=widths)
 
 
@@ -189,7 +190,7 @@ def main(argv=None):
             start = starts[i - 3] if i >= 3 else None
             result = run_row(args, data, stop, name if start is None else f"from_{i - 2}",
                              noise, start)
-            if not isinstance(result, argparse.Namespace):
+            if not isinstance(result, SimpleNamespace):
                 print(f"{'Interrupted' if result == 'interrupted' else 'error: the cost diverged'}"
                       f" in row {name}; the rows above are complete.", file=sys.stderr)
                 return 130 if result == "interrupted" else 1
