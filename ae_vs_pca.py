@@ -19,12 +19,11 @@ import argparse
 import os
 from types import SimpleNamespace
 
+from aelab import cli, figures, input_data, reload  # first: TensorFlow starts quietly
 import matplotlib.pyplot as plt
 import numpy as np
 from sklearn.decomposition import PCA
 from sklearn.neighbors import KNeighborsClassifier
-
-from aelab import cli, figures, input_data, reload
 
 sample_size = 10  # test images in the reconstruction figures
 n_neighbors = 5
@@ -42,7 +41,7 @@ def parse_args(argv):
                         help="a run folder (its latest checkpoint), a checkpoint prefix such as "
                              "DIR/model-checkpoint-0005-2750, or one of its .index/.meta/.data "
                              "files; several checkpoints of one run add the by-epoch figure")
-    input_data.add_data_arguments(parser, recorded=True)
+    cli.add_data_arguments(parser, recorded=True)
     group = parser.add_argument_group("figures")
     group.add_argument("--save-dir", metavar="DIR", default=None,
                        help="write the PNGs into DIR (default: the current folder, "
@@ -90,10 +89,11 @@ def main(argv=None):
     args = parse_args(argv)
     models = [reload.load(path) for path in args.checkpoints]
     last = models[-1]
-    data_dir, dataset, validation_size = input_data.data_options(args, last.config)
-    data = input_data.read_data_sets(data_dir, validation_size=validation_size, dataset=dataset)
-    train, test = data.train, data.test
-    dataset = input_data.dataset_name(dataset, data_dir)
+    cli.use_recorded_data(args, last.config)
+    mnist = input_data.read_data_sets(args.data_dir, dataset=args.dataset,
+                                      validation_size=args.validation_size)
+    train, test = mnist.train, mnist.test
+    dataset = input_data.dataset_name(args.dataset, args.data_dir)
 
     # PCA with as many components as each code has, fitted on the training images;
     # then each method's codes and reconstructions of the test images.

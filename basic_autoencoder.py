@@ -11,11 +11,10 @@ reconstructions (saved as basic_autoencoder.png where there is no display).
 import argparse
 import sys
 
+from aelab import cli, figures, input_data  # first: TensorFlow starts quietly
 import matplotlib.pyplot as plt
 import numpy as np
 import tensorflow.compat.v1 as tf
-
-from aelab import cli, figures
 
 tf.disable_eager_execution()
 
@@ -40,80 +39,69 @@ def parse_args(argv):
     return parser.parse_args(argv)
 
 
-def build_model(learning_rate):
-    """The slides' network; returns the placeholder X, the decoder, cost and optimizer."""
+def main(argv=None):
+    args = parse_args(argv)
+    learning_rate, training_epoch, batch_size = args.learning_rate, args.epochs, args.batch_size
+    mnist = input_data.read_data_sets(args.data_dir, one_hot=True, dataset=args.dataset,
+                                      validation_size=args.validation_size, seed=args.seed)
+    cli.check_batch_size(batch_size, mnist.train)
+    tf.set_random_seed(args.seed)
+
+    # 신경망 모델 구성
     # Y 가 없다: 비지도 학습이므로 입력 X 가 곧 정답이다 (no labels: the input is the target).
     X = tf.placeholder(tf.float32, [None, n_input])
-
     # 인코더: 784 -> 256, 정보를 압축해 특징을 뽑는다 (squeeze the image into 256 numbers)
     W_encode = tf.Variable(tf.random_normal([n_input, n_hidden]))
     b_encode = tf.Variable(tf.random_normal([n_hidden]))
     encoder = tf.nn.sigmoid(tf.add(tf.matmul(X, W_encode), b_encode))
-
     # 디코더: 256 -> 784, 입력과 같은 크기의 출력을 만든다 (and back to an image)
     W_decode = tf.Variable(tf.random_normal([n_hidden, n_input]))
     b_decode = tf.Variable(tf.random_normal([n_input]))
     decoder = tf.nn.sigmoid(tf.add(tf.matmul(encoder, W_decode), b_decode))
-
     # 입력값 X 와 디코더의 출력의 차이를 최소화한다 (mean squared error)
     cost = tf.reduce_mean(tf.pow(X - decoder, 2))
     optimizer = tf.train.RMSPropOptimizer(learning_rate).minimize(cost)
-    return X, decoder, cost, optimizer
 
+    # 신경망 모델 학습
+    init = tf.global_variables_initializer()
+    sess = tf.Session()
+    sess.run(init)
+    total_batch = min(int(mnist.train.num_examples / batch_size), args.steps_per_epoch)
+    with cli.Steps(total_batch) as steps:  # progress bar; Ctrl-C or NaN ends the `with`
+        for epoch in range(training_epoch):
+            total_cost = 0
+            for i in range(total_batch):
+                batch_xs, batch_ys = mnist.train.next_batch(batch_size)
+                _, cost_val = sess.run([optimizer, cost], feed_dict={X: batch_xs})
+                total_cost += cost_val
+                steps.step_done(cost_val)
+            print("Epoch:", "%04d" % (epoch + 1), "Avg. cost =", "{:.4f}".format(total_cost / total_batch))
+        print("최적화 완료!")
+    if steps.stopped:
+        return stopped(steps, args.epochs)
 
-def plot_reconstructions(images, samples):
-    """The slides' 2 x 10 figure: test images on top, reconstructions beneath."""
+    # 결과 확인: 테스트 이미지 10개를 넣어 재구성된 이미지를 본다
+    samples = sess.run(decoder, feed_dict={X: mnist.test.images[:sample_size]})
     fig, ax = plt.subplots(2, sample_size, figsize=(sample_size, 2.4))
     for i in range(sample_size):
         ax[0][i].set_axis_off()
         ax[1][i].set_axis_off()
-        ax[0][i].imshow(np.reshape(images[i], (28, 28)))
+        ax[0][i].imshow(np.reshape(mnist.test.images[i], (28, 28)))
         ax[1][i].imshow(np.reshape(samples[i], (28, 28)))
     fig.suptitle("Basic autoencoder: test images (top) and their reconstructions (bottom)")
-    return fig
-
-
-def main(argv=None):
-    args = parse_args(argv)
-    mnist = cli.read_data(args, one_hot=True)
-    total_batch = cli.steps_per_epoch(args, mnist.train.num_examples)
-
-    # 신경망 모델 구성
-    if args.seed is not None:
-        tf.set_random_seed(args.seed)
-    X, decoder, cost, optimizer = build_model(args.learning_rate)
-
-    # 신경망 모델 학습
-    sess = tf.Session()
-    sess.run(tf.global_variables_initializer())
-    with cli.StopOnInterrupt() as stop:
-        for epoch in range(args.epochs):
-            total_cost = 0
-            progress = cli.Progress(total_batch, f"Epoch {epoch + 1:04d}")
-            for i in range(total_batch):
-                batch_xs, batch_ys = mnist.train.next_batch(args.batch_size)
-                _, cost_val = sess.run([optimizer, cost], feed_dict={X: batch_xs})
-                total_cost += cost_val
-                progress.update(i + 1, total_cost / (i + 1))
-                if stop.requested:
-                    break
-            progress.close()
-            if stop.requested:
-                print(f"Interrupted in epoch {epoch + 1}. This model is not saved; "
-                      f"a full run of {args.epochs} epochs takes a few minutes.", file=sys.stderr)
-                return 130
-            if not np.isfinite(total_cost):
-                print(f"error: the cost became {total_cost} in epoch {epoch + 1}; "
-                      f"try a lower --learning-rate", file=sys.stderr)
-                return 1
-            print("Epoch:", "%04d" % (epoch + 1), "Avg. cost =", "{:.4f}".format(total_cost / total_batch))
-    print("최적화 완료!")
-
-    # 결과 확인: 테스트 이미지 10개를 넣어 재구성된 이미지를 본다
-    samples = sess.run(decoder, feed_dict={X: mnist.test.images[:sample_size]})
-    fig = plot_reconstructions(mnist.test.images, samples)
     figures.finish_figure(fig, FIGURE_FILE, save=args.save, no_show=args.no_show)
     return 0
+
+
+def stopped(steps, epochs):
+    """Says why training stopped early; returns the exit status."""
+    if steps.stopped == "diverged":
+        print(f"error: the cost became {steps.bad_cost} in epoch {steps.epoch}; "
+              f"try a lower --learning-rate", file=sys.stderr)
+        return 1
+    print(f"Interrupted in epoch {steps.epoch}. This model is not saved; "
+          f"a full run of {epochs} epochs takes a few minutes.", file=sys.stderr)
+    return 130
 
 
 if __name__ == "__main__":

@@ -4,21 +4,39 @@
 
 The deep autoencoder of autoencoder_mnist.py, trained to undo damage: the
 encoder sees corrupt_input(x), each pixel zeroed with probability 1/2, while
-the loss compares the output with the clean x. As on the slides,
-
-    c_x = (corrupt_input(x) * corrupt) + (x * (1 - corrupt))
-    code = encoder(c_x, n_code, phase_train)
-    output = decoder(code, n_code, phase_train)
-    cost, train_summary_op = loss(output, x)
-
-with the `corrupt` toggle fed as 1 (see aelab/model.py, build_autoencoder).
-Model and training loop are autoencoder_mnist.py's, not a copy; the outputs go
-to dn_mnist_autoencoder_hidden=<N_CODE>_logs/, and the validation and test
-losses are measured on corrupted input, as in training.
+the loss compares the output with the clean x. The lines that make it a
+denoising autoencoder are below, as on the slides; the data, the training
+loop and the outputs are autoencoder_mnist.py's `train`, not a copy. The run
+folder is dn_mnist_autoencoder_hidden=<N_CODE>_logs/, and the validation and
+test losses are measured on corrupted input, as in training.
 """
 
-from aelab import cli
-from autoencoder_mnist import main
+from aelab import cli, runs  # first: TensorFlow starts quietly
+import tensorflow.compat.v1 as tf
+from aelab.model import corrupt_input, decoder, encoder, loss
+from autoencoder_mnist import decoder_hidden, encoder_hidden, parse_args, train
+
+
+def main(argv=None):
+    return train(parse_args(argv, runs.DENOISING_AUTOENCODER), denoising_autoencoder)
+
+
+def denoising_autoencoder(x, n_code, phase_train):
+    """신경망 모델 구성: corrupted x -> encoder -> code -> decoder -> output, loss against x.
+
+    Returns:
+      output, cost, train_summary_op, and the feed that turns the corruption
+      on (training, validation and test all see corrupted input).
+    """
+    # 손상된 이미지 생성: corrupt 1 corrupts the input (c_x = corrupt_input(x)), 0 keeps x
+    corrupt = tf.placeholder(tf.float32, name="corrupt", shape=[])
+    c_x = (corrupt_input(x) * corrupt) + (x * (1 - corrupt))
+    code = encoder(c_x, n_code, phase_train, encoder_hidden)
+    output = decoder(code, n_code, phase_train, decoder_hidden)
+    # loss function: against the clean x, so that it learns to give back the original
+    cost, train_summary_op = loss(output, x)
+    return output, cost, train_summary_op, {corrupt: 1}
+
 
 if __name__ == "__main__":
-    cli.run(lambda: main(denoising=True))
+    cli.run(main)

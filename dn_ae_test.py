@@ -15,9 +15,8 @@ as well, its reconstructions of the same damaged images form an extra row:
 
 import argparse
 
+from aelab import cli, figures, input_data, reload, runs  # first: TensorFlow starts quietly
 import numpy as np
-
-from aelab import cli, figures, input_data, model, reload
 
 sample_size = 10  # test images shown
 FIGURE_FILE = "dn_ae_test.png"
@@ -37,7 +36,7 @@ def parse_args(argv):
                         help="chance that each pixel is zeroed, as in training (default: 0.5)")
     parser.add_argument("--seed", type=int, default=0,
                         help="seed of the corruption, so reruns show the same images (default: 0)")
-    input_data.add_data_arguments(parser, recorded=True)
+    cli.add_data_arguments(parser, recorded=True)
     figures.add_figure_arguments(parser, FIGURE_FILE)
     args = parser.parse_args(argv)
     if not 0 <= args.drop_prob <= 1:
@@ -47,9 +46,12 @@ def parse_args(argv):
 
 def main(argv=None):
     args = parse_args(argv)
-    denoiser = reload.load(args.checkpoint, expect=(model.DENOISING_AUTOENCODER,))
-    plain = args.plain and reload.load(args.plain, expect=(model.AUTOENCODER,))
-    clean = input_data.read_from_args(args, recorded=denoiser.config).test.images
+    denoiser = reload.load(args.checkpoint, expect=(runs.DENOISING_AUTOENCODER,))
+    plain = args.plain and reload.load(args.plain, expect=(runs.AUTOENCODER,))
+    cli.use_recorded_data(args, denoiser.config)
+    mnist = input_data.read_data_sets(args.data_dir, dataset=args.dataset,
+                                      validation_size=args.validation_size)
+    clean = mnist.test.images
 
     # 손상된 이미지 생성: the masking noise of corrupt_input, drawn once so that every
     # model below sees the very same damaged images.

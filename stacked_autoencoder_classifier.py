@@ -8,8 +8,8 @@ compares in one table the test error reached from three starts:
 
   random   the encoder as initialised, no pretraining;
   SAA      stacked autoencoders: each layer first trained layer-wise to
-           reconstruct the codes of the layers below (aelab/model.py's
-           layerwise_stage, as autoencoder_mnist.py --pretrain layerwise);
+           reconstruct the codes of the layers below (aelab/stacking.py,
+           as autoencoder_mnist.py --pretrain layerwise);
   SdA      the same with masking noise on each layer's input (--corruption).
 
 Every row starts from the same random weights (--seed) and gets the same
@@ -25,13 +25,12 @@ import sys
 import time
 from types import SimpleNamespace
 
+from aelab import cli, figures, input_data, reload, runs  # first: TensorFlow starts quietly
 import matplotlib.pyplot as plt
 import numpy as np
 import tensorflow.compat.v1 as tf
-
-from aelab import checkpoints, cli, figures, input_data, reload
-from aelab.model import ENCODER_SCOPES, encoder_widths, layer, layerwise_training, training
-from autoencoder_mnist import train_epoch
+from aelab.model import layer, training
+from aelab.stacking import ENCODER_SCOPES, encoder_widths, layerwise_training, train_epoch
 
 # 옵션 설정
 hidden = (500, 500, 500)
@@ -41,6 +40,7 @@ train_size = 10000    # training images used: the paper's "MNIST basic" has 10,0
 corruption = 0.1      # SdA's masking noise on MNIST basic in the paper's table
 batch_size = 100
 learning_rate = 0.001
+seed = 0              # one random start shared by every row
 LOGDIR = "stacked_classifier_logs"
 FIGURE_FILE = "validation_error.png"
 
@@ -64,17 +64,21 @@ def parse_args(argv):
                              "denoising_autoencoder_mnist.py checkpoint (repeatable)")
     parser.add_argument("--logdir", default=LOGDIR, metavar="DIR",
                         help=f"where each row's checkpoints go (default: {LOGDIR})")
-    cli.add_training_arguments(parser, fine_tune_epochs, batch_size, learning_rate)
+    cli.add_training_arguments(parser, fine_tune_epochs, batch_size, learning_rate,
+                               seed_help=f"random seed of the start that every row shares, of "
+                                         f"the batches and of the noise (default: {seed})")
     figures.add_figure_arguments(parser, f"DIR/{FIGURE_FILE}")
     args = parser.parse_args(argv)
+    text = args.hidden
     try:
-        args.hidden = [int(n) for n in args.hidden.split(",")]
-        assert args.hidden and min(args.hidden) > 0
-    except (ValueError, AssertionError):
-        parser.error(f"argument --hidden: give positive widths like 500,500,500, not {args.hidden!r}")
+        args.hidden = [int(n) for n in text.split(",")]
+    except ValueError:
+        args.hidden = [0]
+    if min(args.hidden) < 1:
+        parser.error(f"argument --hidden: give positive widths like 500,500,500, not {text!r}")
     if not 0 <= args.corruption < 1:
         parser.error(f"argument --corruption: must be at least 0 and below 1, not {args.corruption}")
-    args.seed = 0 if args.seed is None else args.seed  # one start shared by every row
+    args.seed = seed if args.seed is None else args.seed
     return args
 
 
@@ -100,7 +104,6 @@ def build_row(widths, scopes, corruption, lr):
         logits = tf.matmul(h, W) + b
     net.cost = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=net.y,
                                                                              logits=logits))
-    net.train_summary_op = tf.summary.scalar("train_cross_entropy", net.cost)
     net.error = tf.reduce_mean(tf.cast(tf.not_equal(tf.argmax(logits, 1), net.y), tf.float32))
     net.global_step = tf.Variable(0, name="global_step", trainable=False)
     net.train_op = training(net.cost, net.global_step, lr, name="Adam_fine_tune")
@@ -108,96 +111,90 @@ def build_row(widths, scopes, corruption, lr):
     if corruption is not None:
         decoders = [f"pretrain_decoder/{scope.split('/')[-1]}" for scope in scopes]
         net.stages = layerwise_training(net.x, widths, net.phase_train, scopes, decoders,
-                                        net.global_step, lr, corruption or None)
+                                        net.global_step, lr, corruption)
     return net
 
 
-def run_row(args, data, stop, name, corruption=None, encoder_from=None):
-    """Pretrains (if asked), fine-tunes and tests one row.
+def run_row(args, mnist, steps, name, corruption=None, encoder_from=None):
+    """Pretrains (if asked), fine-tunes and tests one row; returns its results.
 
-    Returns its results, or "interrupted" / "diverged".
+    steps: the cli.Steps of the whole comparison; Ctrl-C or NaN ends its block.
     """
     widths, scopes = [784] + args.hidden, [f"encoder/hidden_{k + 1}" for k in range(len(args.hidden))]
     if encoder_from is not None:
-        widths, scopes = encoder_widths(encoder_from.n_code), list(ENCODER_SCOPES)
+        widths = encoder_widths(encoder_from.n_code, encoder_from.encoder_hidden)
+        scopes = list(ENCODER_SCOPES)
     logdir = os.path.join(args.logdir, name)
     started = time.time()
-    steps = cli.steps_per_epoch(args, data.train.num_examples)
     val_errors = []
     with tf.Graph().as_default():
         tf.set_random_seed(args.seed)
         net = build_row(widths, scopes, corruption, args.learning_rate)
         saver = tf.train.Saver(max_to_keep=None)
-        with tf.Session() as sess:
+        with tf.Session() as sess, tf.summary.FileWriter(logdir, sess.graph) as writer:
             sess.run(tf.global_variables_initializer())
             if encoder_from is not None:
                 tf.train.Saver(net.encoder_vars).restore(sess, encoder_from.prefix)
-            writer = tf.summary.FileWriter(logdir, sess.graph)
-            feed, step = {net.phase_train: True}, 0
 
-            def train(part, epochs, label):
-                nonlocal step
-                for _ in range(epochs):
-                    progress = cli.Progress(steps, f"{name} {label}")
-                    _, step, _, outcome = train_epoch(sess, part, data.train, feed, steps,
-                                                      args.batch_size, step, 100, writer,
-                                                      progress, stop)
-                    progress.close()
-                    if outcome != "finished":
-                        return outcome
-                    if part is net:
-                        val_errors.append(sess.run(net.error, {net.x: data.validation.images,
-                                                               net.y: data.validation.labels,
-                                                               net.phase_train: False}))
-                return "finished"
+            def feed(images, labels):
+                return {net.x: images, net.y: labels, net.phase_train: True}
 
-            # 1. layer-wise pretraining (SAA, SdA), 2. fine-tuning of the whole network
-            for k, stage in enumerate(net.stages):
-                outcome = train(stage, args.pretrain_epochs, f"layer {k + 1}")
-                if outcome != "finished":
-                    return outcome
+            # 1. layer-wise pretraining (SAA, SdA): each layer as a simple autoencoder
+            for stage in net.stages:
+                steps.label, steps.epoch = f"{name} {stage.name}", 0
+                for _ in range(args.pretrain_epochs):
+                    train_epoch(sess, steps, stage.train_op, stage.cost, mnist.train,
+                                args.batch_size, feed)
             if net.stages:
-                saver.save(sess, os.path.join(logdir, "pretrained"), global_step=step)
-            outcome = train(net, args.epochs, "fine-tune")
-            writer.close()
-            if outcome != "finished":
-                return outcome
-            test_error = sess.run(net.error, {net.x: data.test.images, net.y: data.test.labels,
+                saver.save(sess, os.path.join(logdir, "pretrained"), global_step=net.global_step)
+            # 2. fine-tuning of the whole network on the labels
+            steps.label, steps.epoch = f"{name} fine-tune", 0
+            for epoch in range(args.epochs):
+                train_epoch(sess, steps, net.train_op, net.cost, mnist.train, args.batch_size, feed)
+                val_errors.append(sess.run(net.error, {net.x: mnist.validation.images,
+                                                       net.y: mnist.validation.labels,
+                                                       net.phase_train: False}))
+                writer.add_summary(tf.Summary(value=[tf.Summary.Value(
+                    tag="validation_error", simple_value=float(val_errors[-1]))]), epoch + 1)
+            test_error = sess.run(net.error, {net.x: mnist.test.images, net.y: mnist.test.labels,
                                               net.phase_train: False})
-            saver.save(sess, checkpoints.save_path(logdir, args.epochs), global_step=step)
+            saver.save(sess, runs.checkpoint_path(logdir, args.epochs), global_step=net.global_step)
     return SimpleNamespace(name=name, test_error=test_error, val_errors=val_errors,
-                              seconds=time.time() - started, widths=widths)
+                           seconds=time.time() - started, widths=widths)
 
 
 def main(argv=None):
     args = parse_args(argv)
     starts = [reload.load(path) for path in args.checkpoints]
-    data = cli.read_data(args)
-    data = data._replace(train=input_data.DataSet(data.train.images[:args.train_size],
-                                                  data.train.labels[:args.train_size], args.seed))
+    mnist = input_data.read_data_sets(args.data_dir, dataset=args.dataset,
+                                      validation_size=args.validation_size, seed=args.seed)
+    mnist = mnist._replace(train=input_data.DataSet(mnist.train.images[:args.train_size],
+                                                    mnist.train.labels[:args.train_size], args.seed))
+    cli.check_batch_size(args.batch_size, mnist.train)
+    total_batch = min(int(mnist.train.num_examples / args.batch_size), args.steps_per_epoch)
     layers = f"{len(args.hidden)} x {args.pretrain_epochs} epochs"
     rows = [("random", None, "none"),
             ("SAA", 0.0, f"stacked autoencoders, {layers}"),
             ("SdA", args.corruption, f"stacked denoising, {layers}, {args.corruption:.0%} masking")]
     rows += [(f"from {m.label}", None, f"the encoder of {m.prefix}") for m in starts]
-    print(f"Training on {data.train.num_examples} images, validation {data.validation.num_examples}, "
-          f"test {data.test.num_examples}; fine-tuning {args.epochs} epochs, "
-          f"Adam {args.learning_rate}, batch {args.batch_size}, seed {args.seed}")
+    print(f"Training on {mnist.train.num_examples} images, validation "
+          f"{mnist.validation.num_examples}, test {mnist.test.num_examples}; fine-tuning "
+          f"{args.epochs} epochs, Adam {args.learning_rate}, batch {args.batch_size}, seed {args.seed}")
     print(f"{'start':<32} {'encoder':<20} {'pretraining':<44} {'test error':>10} {'time':>8}")
     results = []
-    with cli.StopOnInterrupt() as stop:
+    with cli.Steps(total_batch) as steps:
         for i, (name, noise, pretraining) in enumerate(rows):
             start = starts[i - 3] if i >= 3 else None
-            result = run_row(args, data, stop, name if start is None else f"from_{i - 2}",
+            result = run_row(args, mnist, steps, name if start is None else f"from_{i - 2}",
                              noise, start)
-            if not isinstance(result, SimpleNamespace):
-                print(f"{'Interrupted' if result == 'interrupted' else 'error: the cost diverged'}"
-                      f" in row {name}; the rows above are complete.", file=sys.stderr)
-                return 130 if result == "interrupted" else 1
             results.append(result)
             encoder = "-".join(map(str, result.widths))
             print(f"{name:<32} {encoder:<20} {pretraining:<44} {result.test_error:>10.2%} "
                   f"{result.seconds:>7.1f}s")
+    if steps.stopped:
+        print(f"{'Interrupted' if steps.stopped == 'interrupted' else 'error: the cost diverged'}"
+              f" in row {name}; the rows above are complete.", file=sys.stderr)
+        return 130 if steps.stopped == "interrupted" else 1
 
     fig, ax = plt.subplots(figsize=(7, 4.5))
     for result in results:

@@ -1,10 +1,21 @@
-"""What the lab scripts share: the MNIST loader (`input_data`), the model (`model`) and helpers."""
+"""What the lab scripts share: the MNIST loader, the model, run folders and helpers.
+
+Importing this package starts TensorFlow quietly, so a lab script imports it
+before TensorFlow: the first thing a student sees is the slides' output, not
+TensorFlow's C++ start-up lines (CPU features, oneDNN, "no CUDA driver").
+Anything else TensorFlow says while it starts still reaches the screen.
+"""
 
 import os
+import re
+import sys
+import tempfile
 
-# TensorFlow's C++ start-up chatter (CPU features, no CUDA device) is noise in a
-# classroom; warnings and errors that matter still reach Python.
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# Start-up lines that say nothing a student can act on. TF_CPP_MIN_LOG_LEVEL
+# hides most of them, but TensorFlow 2.21 writes some before its logging
+# reads that setting; those are filtered out of what is printed at start-up.
+_NOISE = re.compile(r"^(I\d{4} |\S+ \S+: I |WARNING: All log messages before absl|To enable the "
+                    r"following instructions|.*(failed call to cuInit|Unable to register cu))")
 
 
 class LabError(SystemExit):
@@ -17,3 +28,26 @@ class LabError(SystemExit):
     def __init__(self, message):
         super().__init__("error: " + message)
         self.message = message
+
+
+def _start_tensorflow_quietly():
+    """Imports TensorFlow and lets it find its devices with stderr captured, then replays the rest."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    if "tensorflow" in sys.modules:
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as captured:
+        os.dup2(captured.fileno(), 2)
+        try:
+            import tensorflow
+            tensorflow.config.list_physical_devices()  # where "no CUDA driver" is said
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            captured.seek(0)
+            said = captured.read().decode(errors="replace").splitlines()
+            sys.stderr.write("".join(line + "\n" for line in said if not _NOISE.match(line)))
+
+
+_start_tensorflow_quietly()

@@ -1,4 +1,4 @@
-"""Command-line pieces the training scripts share: options, progress, Ctrl-C."""
+"""Command-line pieces the scripts share: options, the step watch (progress, Ctrl-C, NaN), running main."""
 
 import argparse
 import math
@@ -8,6 +8,8 @@ import sys
 import tensorflow.compat.v1 as tf
 
 from aelab import input_data
+
+RECORDED = "the one recorded beside the checkpoint"
 
 
 def positive_int(text):
@@ -32,7 +34,7 @@ def positive_float(text):
     return value
 
 
-def add_training_arguments(parser, epochs, batch_size, learning_rate):
+def add_training_arguments(parser, epochs, batch_size, learning_rate, seed_help=None):
     """Adds the options every training script takes, with the script's defaults."""
     group = parser.add_argument_group("training")
     group.add_argument("--epochs", type=positive_int, default=epochs, metavar="N",
@@ -42,29 +44,57 @@ def add_training_arguments(parser, epochs, batch_size, learning_rate):
     group.add_argument("--learning-rate", type=positive_float, default=learning_rate,
                        metavar="LR", help=f"optimiser learning rate (default: {learning_rate})")
     group.add_argument("--seed", type=int, default=None,
-                       help="random seed for weights, batches and noise "
-                            "(default: none, each run differs)")
-    group.add_argument("--steps-per-epoch", type=positive_int, default=None, metavar="N",
+                       help=seed_help or "random seed for weights, batches and noise "
+                                         "(default: none, each run differs)")
+    group.add_argument("--steps-per-epoch", type=positive_int, default=math.inf, metavar="N",
                        help="train only N steps per epoch, for a quick demo or smoke test "
                             "(default: the whole training set, 550 steps for MNIST at batch 100)")
-    input_data.add_data_arguments(parser)
+    add_data_arguments(parser)
     return group
 
 
-def steps_per_epoch(args, num_examples):
-    """Training steps in one epoch: the whole set, or --steps-per-epoch."""
-    full = max(1, num_examples // args.batch_size)
-    return min(full, args.steps_per_epoch) if args.steps_per_epoch else full
+def add_data_arguments(parser, recorded=False):
+    """Adds --dataset, --data-dir and --validation-size, the data options of every script.
+
+    recorded: the defaults are those recorded beside a checkpoint (reload
+    scripts); call use_recorded_data once the checkpoint's config is known.
+    """
+    group = parser.add_argument_group("data")
+    folders = "; ".join(f"{name}: {' or '.join(source.default_dirs)}"
+                        for name, source in input_data.SOURCES.items())
+    group.add_argument("--dataset", choices=sorted(input_data.SOURCES),
+                       default=None if recorded else input_data.DEFAULT_DATASET,
+                       help=f"which images to download when --data-dir lacks them (default: "
+                            f"{RECORDED if recorded else input_data.DEFAULT_DATASET})")
+    group.add_argument("--data-dir", metavar="DIR", default=None,
+                       help=f"folder with the four IDX files (default: "
+                            f"{RECORDED if recorded else folders})")
+    group.add_argument("--validation-size", metavar="N", type=int,
+                       default=None if recorded else input_data.DEFAULT_VALIDATION_SIZE,
+                       help=f"first N training images held out for validation (default: "
+                            f"{RECORDED if recorded else input_data.DEFAULT_VALIDATION_SIZE})")
+    return group
 
 
-def read_data(args, one_hot=False):
-    """The data the options name, checked against --batch-size."""
-    data = input_data.read_from_args(args, one_hot)
-    if args.batch_size > data.train.num_examples:
+def use_recorded_data(args, config):
+    """Fills in the data options a reload script was not given from a checkpoint's config.
+
+    Where neither --dataset nor --data-dir is given, the data recorded there is
+    meant; its validation size is kept unless --validation-size is given.
+    """
+    if not (args.dataset or args.data_dir):
+        args.dataset, args.data_dir = config.get("dataset"), config.get("data_dir")
+    args.dataset = args.dataset or input_data.DEFAULT_DATASET
+    if args.validation_size is None:
+        args.validation_size = config.get("validation_size", input_data.DEFAULT_VALIDATION_SIZE)
+
+
+def check_batch_size(batch_size, train_set):
+    """Stops with a clear line when a batch would not fit in the training set."""
+    if batch_size > train_set.num_examples:
         raise input_data.DataError(
-            f"--batch-size {args.batch_size} is larger than the training set "
-            f"({data.train.num_examples} images); use a smaller one")
-    return data
+            f"--batch-size {batch_size} is larger than the training set "
+            f"({train_set.num_examples} images); use a smaller one")
 
 
 class Progress:
@@ -87,32 +117,73 @@ class Progress:
             sys.stderr.flush()
 
 
-class StopOnInterrupt:
-    """Turns the first Ctrl-C into a request to stop at the next safe point.
+class Stop(Exception):
+    """Raised by Steps at a safe point to end its `with` block: Ctrl-C, or a cost that is not a number."""
 
-    Inside the `with` block, SIGINT sets `.requested` instead of raising
-    KeyboardInterrupt; the loop checks it after each step. A second Ctrl-C
-    raises KeyboardInterrupt as usual, for a user who cannot wait.
+
+class Steps:
+    """What a training loop checks after each step: Ctrl-C, a cost that is not a number, progress.
+
+    Use it as a context manager around the loop. Inside, the first Ctrl-C
+    (SIGINT) only asks to stop; the next `step_done` (or `check`) then ends
+    the `with` block, and `stopped` says why: "interrupted", or "diverged"
+    when the cost was not finite (`bad_cost`). A second Ctrl-C raises
+    KeyboardInterrupt as usual, for a user who cannot wait. Every
+    `total_batch` steps make an epoch, with its own progress bar labelled
+    `label` and the epoch's number.
     """
 
-    def __init__(self):
-        self.requested = False
-        self._previous = None
+    def __init__(self, total_batch, label="Epoch", epoch=0):
+        self.total_batch, self.label = total_batch, label
+        self.epoch = epoch     # the epoch under way (1-based), or the last one done
+        self.step = 0          # steps done in all
+        self.in_epoch = 0      # steps done in the current epoch
+        self.stopped = None
+        self.bad_cost = None
+        self._cost_sum = 0.0
+        self._progress = None
+        self._previous_handler = None
 
-    def _handle(self, signum, frame):
-        if self.requested:
+    def _interrupt(self, signum, frame):
+        if self.stopped == "interrupted":
             raise KeyboardInterrupt
-        self.requested = True
+        self.stopped = "interrupted"
         print("\nStopping at the end of this step (Ctrl-C again to force)...",
               file=sys.stderr, flush=True)
 
     def __enter__(self):
-        self._previous = signal.signal(signal.SIGINT, self._handle)
+        self._previous_handler = signal.signal(signal.SIGINT, self._interrupt)
         return self
 
-    def __exit__(self, *exc):
-        signal.signal(signal.SIGINT, self._previous)
-        return False
+    def __exit__(self, kind, value, traceback):
+        self._end_progress()
+        signal.signal(signal.SIGINT, self._previous_handler)
+        return kind is Stop
+
+    def step_done(self, new_cost):
+        """Counts a finished step and draws the progress bar; ends the block if the run must stop."""
+        if self.in_epoch in (0, self.total_batch):
+            self.epoch, self.in_epoch, self._cost_sum = self.epoch + 1, 0, 0.0
+            self._progress = Progress(self.total_batch, f"{self.label} {self.epoch:04d}")
+        self.step += 1
+        self.in_epoch += 1
+        self._cost_sum += new_cost
+        if not math.isfinite(new_cost):
+            self.stopped, self.bad_cost = "diverged", new_cost
+        self._progress.update(self.in_epoch, self._cost_sum / self.in_epoch)
+        if self.in_epoch == self.total_batch:
+            self._end_progress()
+        self.check()
+
+    def check(self):
+        """Ends the `with` block (raises Stop) if a stop was asked for."""
+        if self.stopped:
+            raise Stop(self.stopped)
+
+    def _end_progress(self):
+        if self._progress is not None:
+            self._progress.close()
+            self._progress = None
 
 
 def run(main):

@@ -351,56 +351,12 @@ def read_data_sets(train_dir=None, one_hot=False, validation_size=DEFAULT_VALIDA
         test=DataSet(test_images, test_labels, seed))
 
 
-def add_data_arguments(parser, recorded=False):
-    """Adds --dataset, --data-dir and --validation-size, the data options of every script.
-
-    recorded: the defaults are those recorded beside a checkpoint (reload scripts).
-    """
-    group = parser.add_argument_group("data")
-    from_checkpoint = "the one recorded beside the checkpoint"
-    folders = "; ".join(f"{k}: {' or '.join(v.default_dirs)}" for k, v in SOURCES.items())
-    group.add_argument("--dataset", choices=sorted(SOURCES),
-                       default=None if recorded else DEFAULT_DATASET,
-                       help=f"which images to download when --data-dir lacks them (default: "
-                            f"{from_checkpoint if recorded else DEFAULT_DATASET})")
-    group.add_argument("--data-dir", metavar="DIR", default=None,
-                       help=f"folder with the four IDX files (default: "
-                            f"{from_checkpoint if recorded else folders})")
-    group.add_argument("--validation-size", metavar="N", type=int,
-                       default=None if recorded else DEFAULT_VALIDATION_SIZE,
-                       help=f"first N training images held out for validation (default: "
-                            f"{from_checkpoint if recorded else DEFAULT_VALIDATION_SIZE})")
-    return group
-
-
-def data_options(args, recorded=None):
-    """(data_dir, dataset, validation_size) as the data options say.
-
-    recorded: a checkpoint's config; where neither --dataset nor --data-dir is
-    given, the data recorded there is meant, and its validation size is kept
-    unless --validation-size is given.
-    """
-    recorded = recorded or {}
-    where = {} if args.dataset or args.data_dir else recorded
-    validation_size = args.validation_size
-    if validation_size is None:
-        validation_size = recorded.get("validation_size", DEFAULT_VALIDATION_SIZE)
-    return (args.data_dir or where.get("data_dir"),
-            args.dataset or where.get("dataset") or DEFAULT_DATASET, validation_size)
-
-
-def read_from_args(args, one_hot=False, recorded=None):
-    """read_data_sets as the data options say (see data_options)."""
-    data_dir, dataset, validation_size = data_options(args, recorded)
-    return read_data_sets(data_dir, one_hot=one_hot, validation_size=validation_size,
-                          seed=getattr(args, "seed", None), dataset=dataset)
-
-
 def main(argv=None):
+    from aelab import cli
     parser = argparse.ArgumentParser(description="Load an MNIST-format dataset and print its sizes.")
-    add_data_arguments(parser)
+    cli.add_data_arguments(parser)
     args = parser.parse_args(argv)
-    data = read_from_args(args)
+    data = read_data_sets(args.data_dir, validation_size=args.validation_size, dataset=args.dataset)
     for split in Datasets._fields:
         images = getattr(data, split).images
         print(f"{split:<10} {images.shape[0]:>6} images, values {images.min():.1f} to {images.max():.1f}")

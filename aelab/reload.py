@@ -15,7 +15,7 @@ import re
 import numpy as np
 import tensorflow.compat.v1 as tf
 
-from aelab import LabError, checkpoints, model
+from aelab import LabError, model, runs
 
 _FILE_SUFFIX = re.compile(r"\.(index|meta|data-\d+-of-\d+)$")
 
@@ -30,9 +30,9 @@ def _nearby(path):
     while folder and not os.path.isdir(folder):
         folder = os.path.dirname(folder)
     folder = folder or "."
-    found = checkpoints.list_checkpoints(folder)
+    found = runs.list_checkpoints(folder)
     for run in sorted(glob.glob(os.path.join(glob.escape(folder), "*_logs"))):
-        found += checkpoints.list_checkpoints(run)[-1:]
+        found += runs.list_checkpoints(run)[-1:]
     if not found:
         return f"no checkpoints in {folder} either; train one first with autoencoder_mnist.py"
     shown = [os.path.relpath(p) for p in found[-6:]]
@@ -42,7 +42,7 @@ def _nearby(path):
 def resolve(path):
     """The checkpoint prefix that path names (see the module docstring)."""
     if os.path.isdir(path):
-        found = checkpoints.list_checkpoints(path)
+        found = runs.list_checkpoints(path)
         if not found:
             raise CheckpointError(f"{path} holds no model-checkpoint-* files; "
                                   f"{_nearby(os.path.dirname(os.path.abspath(path)))}")
@@ -85,11 +85,17 @@ class Autoencoder:
         self.config = config
         self.name = config["model"]
         self.n_code = config["n_code"]
-        parsed = checkpoints.parse(prefix)
+        parsed = runs.parse(prefix)
         self.epoch = parsed[0] if parsed else None
         self.graph = tf.Graph()
         with self.graph.as_default():
-            self.net = model.build_autoencoder(self.n_code, self.name == model.DENOISING_AUTOENCODER)
+            # The slides' model for inference: no corruption, batch norm's moving averages
+            self.x = tf.placeholder(tf.float32, name="x", shape=[None, model.n_input])
+            self.phase_train = tf.placeholder(tf.bool, name="phase_train", shape=[])
+            self.encoder_hidden = config.get("encoder_hidden", model.ENCODER_HIDDEN)
+            self.code = model.encoder(self.x, self.n_code, self.phase_train, self.encoder_hidden)
+            self.output = model.decoder(self.code, self.n_code, self.phase_train,
+                                        config.get("decoder_hidden", model.DECODER_HIDDEN))
             self.sess = tf.Session(graph=self.graph)
             try:
                 mismatch = _mismatch(prefix, tf.global_variables())
@@ -100,28 +106,28 @@ class Autoencoder:
             if mismatch:
                 raise CheckpointError(
                     f"{prefix} does not hold the {self.name} with N_CODE {self.n_code} that "
-                    f"its {model.CONFIG_FILE} describes ({mismatch})")
+                    f"its {runs.CONFIG_FILE} describes ({mismatch})")
 
     @property
     def label(self):
-        kind = "denoising autoencoder" if self.name == model.DENOISING_AUTOENCODER else "deep autoencoder"
+        kind = "denoising autoencoder" if self.name == runs.DENOISING_AUTOENCODER else "deep autoencoder"
         return f"{kind}, epoch {self.epoch}" if self.epoch is not None else kind
 
     def _run(self, tensor, images, batch=2000):
-        feed = {self.net.phase_train: False}  # batch norm's moving averages: inference
+        feed = {self.phase_train: False}  # batch norm's moving averages: inference
         parts = []
         for start in range(0, len(images), batch):
-            feed[self.net.x] = images[start:start + batch]
+            feed[self.x] = images[start:start + batch]
             parts.append(self.sess.run(tensor, feed_dict=feed))
         return np.concatenate(parts)
 
     def encode(self, images):
         """(N, 784) images -> (N, n_code) codes, with the input as given (no corruption)."""
-        return self._run(self.net.code, images)
+        return self._run(self.code, images)
 
     def reconstruct(self, images):
         """(N, 784) images -> (N, 784) outputs, with the input as given (no corruption)."""
-        return self._run(self.net.output, images)
+        return self._run(self.output, images)
 
 
 def load(path, expect=None):
@@ -129,19 +135,19 @@ def load(path, expect=None):
 
     Args:
       path: prefix, run folder or checkpoint file.
-      expect: a tuple of model names (model.MODELS) this caller accepts, or None.
+      expect: a tuple of model names (runs.MODELS) this caller accepts, or None.
     """
     prefix = resolve(path)
     folder = os.path.dirname(prefix) or "."
     try:
-        config = model.load_config(folder)
+        config = runs.load_config(folder)
     except ValueError as e:
         raise CheckpointError(str(e)) from None
     if config is None:
-        raise CheckpointError(f"{prefix} has no {model.CONFIG_FILE} beside it, so it was not "
+        raise CheckpointError(f"{prefix} has no {runs.CONFIG_FILE} beside it, so it was not "
                               f"written by autoencoder_mnist.py or denoising_autoencoder_mnist.py "
                               f"(the basic autoencoder saves no checkpoints)")
     if expect and config["model"] not in expect:
-        raise CheckpointError(f"{prefix} was written by {model.TRAINED_BY[config['model']]}; "
-                              f"give a checkpoint of {' or '.join(model.TRAINED_BY[e] for e in expect)}")
+        raise CheckpointError(f"{prefix} was written by {runs.TRAINED_BY[config['model']]}; "
+                              f"give a checkpoint of {' or '.join(runs.TRAINED_BY[e] for e in expect)}")
     return Autoencoder(prefix, config)

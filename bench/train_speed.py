@@ -3,9 +3,9 @@
     python bench/train_speed.py --data-dir /usr/share/datasets/fashion-mnist
 
 Measures, interleaved over several rounds, each in a fresh process:
-- ours: the deep autoencoder's training step exactly as autoencoder_mnist.py
-  runs it (its build_graph and train_epoch: same feeding, summaries every 100
-  steps);
+- ours: autoencoder_mnist.py itself, run as a user runs it for two epochs of
+  --steps steps; the second epoch's training time (record.csv's
+  train_seconds) per step;
 - peers from ../shared/bench-peers (when present): the plain TF1 port of the
   original code and the same model in Keras 3 model.fit;
 - the machine's float32 GEMM rate, and from it the step's lower bound
@@ -21,13 +21,13 @@ what this machine measured now.
 import argparse
 import csv
 import json
+import math
 import os
 import platform
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_PEERS = os.path.join(os.path.dirname(REPO), "shared", "bench-peers")
@@ -40,7 +40,9 @@ def parse_args(argv):
                         help="folder with the four IDX files (default: %(default)s)")
     parser.add_argument("--n-code", type=int, default=2, help="code size (default: 2)")
     parser.add_argument("--steps", type=int, default=300, help="timed steps per run (default: 300)")
-    parser.add_argument("--warmup", type=int, default=50, help="untimed steps first (default: 50)")
+    parser.add_argument("--warmup", type=int, default=50,
+                        help="untimed steps first, for the peers and the profile (default: 50; "
+                             "ours warms up with a first epoch of --steps steps)")
     parser.add_argument("--rounds", type=int, default=3,
                         help="interleaved rounds of ours and the peers; medians are reported "
                              "(default: 3)")
@@ -53,58 +55,37 @@ def parse_args(argv):
                              "its numbers mean nothing")
     parser.add_argument("--profile", action="store_true",
                         help="also trace one training step and print time by op type")
-    parser.add_argument("--worker", choices=["steps", "profile"], help=argparse.SUPPRESS)
+    parser.add_argument("--worker", choices=["profile"], help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.tiny:
         args.steps, args.warmup, args.rounds, args.epoch_steps = 3, 1, 1, 3
     return args
 
 
-# ---------------------------------------------------------------- workers (child processes)
+# ---------------------------------------------------------------- worker (child process)
 
 def worker(args):
-    """Times our training step in this process and prints one JSON line."""
+    """Builds the lab's graph through aelab, as autoencoder_mnist.py does, and profiles a step."""
     sys.path.insert(0, REPO)
-    import numpy as np
+    from aelab import input_data, model
     import tensorflow.compat.v1 as tf
-
-    import autoencoder_mnist
-    from aelab import cli, input_data
 
     mnist = input_data.read_data_sets(args.data_dir, seed=0)
     tf.set_random_seed(0)
-    net = autoencoder_mnist.build_graph(args.n_code, False, autoencoder_mnist.learning_rate)
-    feed = {net.phase_train: True}
-    no_stop = argparse.Namespace(requested=False)
-    with tf.Session() as sess, tempfile.TemporaryDirectory() as logdir:
+    x = tf.placeholder(tf.float32, name="x", shape=[None, 784])
+    phase_train = tf.placeholder(tf.bool, name="phase_train", shape=[])
+    output = model.decoder(model.encoder(x, args.n_code, phase_train), args.n_code, phase_train)
+    cost, _ = model.loss(output, x)
+    train_op = model.training(cost, tf.Variable(0, name="global_step", trainable=False))
+    with tf.Session() as sess:
         sess.run(tf.global_variables_initializer())
-        writer = tf.summary.FileWriter(logdir)
-
-        def steps(n, step_value):
-            progress = cli.Progress(n, "")
-            progress.enabled = False
-            return autoencoder_mnist.train_epoch(
-                sess, net, mnist.train, feed, n, BATCH, step_value,
-                autoencoder_mnist.summary_every, writer, progress, no_stop)
-
-        # The warm-up starts on a summary step: TensorFlow prepares each new fetch list
-        # once, and that one-off cost belongs to start-up, not to the steady step.
-        first_cost, step_value, _, _ = steps(max(1, args.warmup),
-                                             autoencoder_mnist.summary_every - 1)
-        if args.worker == "profile":
-            print(json.dumps(profile_step(sess, net, feed, mnist.train)), flush=True)
-            return
-        started = time.perf_counter()
-        avg_cost, step_value, _, _ = steps(args.steps, step_value)
-        seconds = time.perf_counter() - started
-        writer.close()
-    ms = 1000 * seconds / args.steps
-    print(json.dumps({"peer": "ours", "ms_per_step": ms, "images_per_sec": BATCH * 1000 / ms,
-                      "start_loss": float(first_cost), "final_loss": float(avg_cost),
-                      "finite": bool(np.isfinite(avg_cost))}), flush=True)
+        for _ in range(max(1, args.warmup)):
+            sess.run(train_op, {x: mnist.train.next_batch(BATCH)[0], phase_train: True})
+        print(json.dumps(profile_step(sess, train_op, cost, x, phase_train, mnist.train)),
+              flush=True)
 
 
-def profile_step(sess, net, feed, train_set, repeats=5):
+def profile_step(sess, train_op, cost, x, phase_train, train_set, repeats=5):
     """Share of a training step's op time by kernel, from TensorFlow's step trace.
 
     Kernels are named as they ran, after Grappler's rewrites (a forward MatMul
@@ -113,9 +94,9 @@ def profile_step(sess, net, feed, train_set, repeats=5):
     import tensorflow.compat.v1 as tf
     totals = {}
     for _ in range(repeats):
-        feed[net.x], _ = train_set.next_batch(BATCH)
+        feed = {x: train_set.next_batch(BATCH)[0], phase_train: True}
         metadata = tf.RunMetadata()
-        sess.run([net.train_op, net.cost], feed_dict=feed, run_metadata=metadata,
+        sess.run([train_op, cost], feed_dict=feed, run_metadata=metadata,
                  options=tf.RunOptions(trace_level=tf.RunOptions.FULL_TRACE))
         for device in metadata.step_stats.dev_stats:
             for node in device.node_stats:
@@ -140,22 +121,25 @@ def run_measured(command, env=None):
     return (json.loads(lines[-1]) if lines else None), usage.ru_maxrss / 1024, output
 
 
-def measure_epoch(args):
-    """One user-style run of autoencoder_mnist.py for two epochs; the second is timed.
+def measure_script(args, steps=None):
+    """autoencoder_mnist.py as a user runs it, for two epochs of `steps` steps (None: whole epochs).
 
-    Returns (epoch seconds, of which in training steps, steps, peak RSS in MB).
+    The first epoch warms up; returns the second's (seconds, of which in
+    training steps, steps, training cost) from record.csv, and the run's peak
+    RSS in MB.
     """
     with tempfile.TemporaryDirectory() as logdir:
         command = [sys.executable, os.path.join(REPO, "autoencoder_mnist.py"), str(args.n_code),
                    "--epochs", "2", "--data-dir", args.data_dir, "--logdir", logdir,
                    "--seed", "0", "--no-show"]
-        if args.epoch_steps:
-            command += ["--steps-per-epoch", str(args.epoch_steps)]
+        if steps:
+            command += ["--steps-per-epoch", str(steps)]
         _, peak_mb, _ = run_measured(command)
         with open(os.path.join(logdir, "record.csv"), newline="") as f:
             first, second = list(csv.DictReader(f))
     steps = int(second["global_step"]) - int(first["global_step"])
-    return float(second["seconds"]), float(second["train_seconds"]), steps, peak_mb
+    return (float(second["seconds"]), float(second["train_seconds"]), steps,
+            float(second["train_cost"])), peak_mb
 
 
 def cpu_name():
@@ -174,9 +158,6 @@ def main(argv=None):
     if args.worker:
         return worker(args)
     common = ["--steps", str(args.steps), "--warmup", str(args.warmup), "--k", str(args.n_code)]
-    ours_cmd = [sys.executable, os.path.abspath(__file__), "--worker", "steps",
-                "--data-dir", args.data_dir, "--n-code", str(args.n_code),
-                "--steps", str(args.steps), "--warmup", str(args.warmup)]
     peers = {}
     if os.path.isdir(args.peers):
         peers = {"plain TF1 port": "tf1_reference.py", "Keras 3 model.fit": "keras_model_fit.py"}
@@ -189,8 +170,10 @@ def main(argv=None):
     ours_peak = 0.0
     for r in range(args.rounds):
         print(f"round {r + 1}/{args.rounds}", file=sys.stderr)
-        result, peak, _ = run_measured(ours_cmd)
-        times["ours"].append(result["ms_per_step"])
+        (_, train_s, steps, cost), peak = measure_script(args, args.steps)
+        if not math.isfinite(cost):
+            raise RuntimeError(f"autoencoder_mnist.py's training cost became {cost}")
+        times["ours"].append(1000 * train_s / steps)
         ours_peak = max(ours_peak, peak)
         for name, script in peers.items():
             result, _, _ = run_measured([sys.executable, os.path.join(args.peers, script), *common],
@@ -201,9 +184,11 @@ def main(argv=None):
         quick = ["--n", "256", "--repeats", "1", "--min-time", "0.001"] if args.tiny else []
         gemm, _, _ = run_measured([sys.executable, os.path.join(args.peers, "matmul_peak.py"),
                                    "--k", str(args.n_code), *quick], env=peer_env)
-    epoch_s, train_s, epoch_steps, run_peak = measure_epoch(args)
+    (epoch_s, train_s, epoch_steps, _), run_peak = measure_script(args, args.epoch_steps)
 
     ours = statistics.median(times["ours"])
+    sys.path.insert(0, REPO)
+    import aelab  # noqa: F401  (TensorFlow starts quietly)
     import tensorflow as tf
     print(f"\nDeep autoencoder training, N_CODE={args.n_code}, batch {BATCH}: {cpu_name()}, "
           f"{os.cpu_count()} cores, TensorFlow {tf.__version__}; medians of {args.rounds} "
@@ -225,10 +210,12 @@ def main(argv=None):
           f"steps {train_s:.2f} s ({1000 * train_s / epoch_steps:.2f} ms/step) and validation, "
           f"checkpoint, summaries and record {overhead:.2f} s = {overhead / epoch_s:.1%} "
           f"(target < 5%)")
-    print(f"peak memory: training run {run_peak / 1024:.2f} GB, step benchmark "
-          f"{ours_peak / 1024:.2f} GB (target < 1.5 GB)")
+    print(f"peak memory: training run {run_peak / 1024:.2f} GB (whole epochs), "
+          f"{ours_peak / 1024:.2f} GB ({args.steps}-step epochs) (target < 1.5 GB)")
     if args.profile:
-        shares, _, _ = run_measured([*ours_cmd[:3], "profile", *ours_cmd[4:]])
+        shares, _, _ = run_measured([sys.executable, os.path.abspath(__file__), "--worker",
+                                     "profile", "--data-dir", args.data_dir, "--n-code",
+                                     str(args.n_code), "--warmup", str(args.warmup)])
         print("one training step by op type (share of summed op time): " + ", ".join(
             f"{kind} {share:.0%}" for kind, share in list(shares.items())[:10]))
     return 0

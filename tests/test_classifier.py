@@ -7,7 +7,7 @@ import numpy as np
 import tensorflow.compat.v1 as tf
 
 import stacked_autoencoder_classifier as sac
-from aelab import checkpoints
+from aelab import runs
 from test_training_scripts import run
 
 SMALL = ["--hidden", "32,16", "--pretrain-epochs", 2, "--epochs", 2, "--steps-per-epoch", 3,
@@ -25,7 +25,7 @@ def test_table_with_three_rows_checkpoints_and_figure(small_data, tmp_path):
     logdir = tmp_path / "stacked_classifier_logs"
     assert (logdir / "validation_error.png").is_file()
     for name in ("random", "SAA", "SdA"):
-        assert [checkpoints.parse(p) for p in checkpoints.list_checkpoints(str(logdir / name))]
+        assert [runs.parse(p) for p in runs.list_checkpoints(str(logdir / name))]
     assert not list((logdir / "random").glob("pretrained-*"))
     # SAA: 2 layers x 2 epochs x 3 steps of pretraining come before the fine-tuning.
     assert (logdir / "SAA" / "pretrained-12.index").is_file()
@@ -35,14 +35,14 @@ def test_fine_tuning_starts_from_the_pretrained_encoder(small_data, tmp_path, mo
     seen = []
     real = sac.train_epoch
 
-    def spy(sess, part, *args):
+    def spy(sess, steps, train_op, *args):
         weights = [v for v in sess.graph.get_collection("variables")
                    if v.op.name == "encoder/hidden_1/W"][0]
-        kind = "fine-tune" if hasattr(part, "y") else "pretrain"
+        kind = "fine-tune" if train_op.name == "Adam_fine_tune" else "pretrain"
         seen.append((kind, "before", sess.run(weights)))
-        outcome = real(sess, part, *args)
+        avg_cost = real(sess, steps, train_op, *args)
         seen.append((kind, "after", sess.run(weights)))
-        return outcome
+        return avg_cost
 
     monkeypatch.setattr(sac, "train_epoch", spy)
     monkeypatch.chdir(tmp_path)
@@ -67,7 +67,7 @@ def test_starting_from_a_deep_autoencoder_checkpoint(small_data, tmp_path):
     assert re.search(r"from deep autoencoder, epoch 1\s+784-1000-500-250-3\s+the encoder of "
                      r"mnist_autoencoder_hidden=3_logs/model-checkpoint-0001-2\s+\d+\.\d\d%",
                      result.stdout), result.stdout
-    fine_tuned = checkpoints.list_checkpoints(str(tmp_path / "stacked_classifier_logs" / "from_1"))
+    fine_tuned = runs.list_checkpoints(str(tmp_path / "stacked_classifier_logs" / "from_1"))
     start = tf.train.load_variable(
         str(tmp_path / "mnist_autoencoder_hidden=3_logs" / "model-checkpoint-0001-2"),
         "encoder/hidden_1/W")

@@ -1,10 +1,12 @@
 """The shared model module: shapes, the loss, corruption and batch norm."""
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 import tensorflow.compat.v1 as tf
 
-from aelab import model
+from aelab import model, runs
 
 
 @pytest.fixture
@@ -18,9 +20,22 @@ def _batch(n, seed=0):
     return np.random.RandomState(seed).rand(n, 784).astype(np.float32)
 
 
+def _placeholders():
+    return (tf.placeholder(tf.float32, name="x", shape=[None, 784]),
+            tf.placeholder(tf.bool, name="phase_train", shape=[]))
+
+
+def _autoencoder(n_code, hidden=model.ENCODER_HIDDEN):
+    """The slides' wiring, as autoencoder_mnist.py builds it: placeholders, encoder, decoder."""
+    x, phase_train = _placeholders()
+    code = model.encoder(x, n_code, phase_train, hidden)
+    output = model.decoder(code, n_code, phase_train, hidden[::-1])
+    return SimpleNamespace(x=x, phase_train=phase_train, code=code, output=output)
+
+
 @pytest.mark.parametrize("n_code", [2, 30])
 def test_code_and_output_shapes(graph, n_code):
-    m = model.build_autoencoder(n_code)
+    m = _autoencoder(n_code)
     assert m.code.shape.as_list() == [None, n_code]
     assert m.output.shape.as_list() == [None, 784]
     with tf.Session() as sess:
@@ -31,7 +46,7 @@ def test_code_and_output_shapes(graph, n_code):
 
 
 def test_layers_sit_in_the_slides_scopes(graph):
-    model.build_autoencoder(2)
+    _autoencoder(2)
     names = {v.op.name for v in tf.global_variables()}
     assert {"encoder/hidden_1/W", "encoder/code/b", "decoder/output/W",
             "encoder/hidden_1/moving_mean", "decoder/hidden_3/gamma"} <= names
@@ -55,27 +70,34 @@ def test_loss_is_the_batch_mean_of_per_image_l2(graph):
     assert summary.op.type == "ScalarSummary"
 
 
-@pytest.mark.parametrize("drop_prob", [0.5, 0.2])
-def test_corrupt_input_zeroes_a_share_of_pixels_and_keeps_the_rest(graph, drop_prob):
+def test_corrupt_input_keeps_each_pixel_with_probability_one_half(graph):
     x = tf.placeholder(tf.float32, [None, 784])
-    corrupted = model.corrupt_input(x, drop_prob)
+    corrupted = model.corrupt_input(x)
     images = _batch(200) + 0.5  # no zero pixels to begin with
     with tf.Session() as sess:
         out, again = sess.run(corrupted, {x: images}), sess.run(corrupted, {x: images})
-    zeroed = out == 0
-    assert zeroed.mean() == pytest.approx(drop_prob, abs=0.01)
-    np.testing.assert_array_equal(out[~zeroed], images[~zeroed])
+    kept = out != 0
+    assert kept.mean() == pytest.approx(0.5, abs=0.01)  # 156,800 pixels: 0.5 +- 0.004 at 3 sigma
+    np.testing.assert_array_equal(out[kept], images[kept])
     assert not np.array_equal(out, again)  # fresh noise each run
 
 
-def test_denoising_toggle_corrupts_only_when_fed(graph):
-    m = model.build_autoencoder(2, denoising=True)
+def test_denoising_toggle_corrupts_the_encoder_input_only_when_fed_1(graph):
+    from denoising_autoencoder_mnist import denoising_autoencoder
+    x, phase_train = _placeholders()
+    output, cost, _, feed = denoising_autoencoder(x, 2, phase_train)
+    (corrupt, value), = feed.items()
+    assert value == 1
+    c_x = graph.get_operation_by_name("encoder/hidden_1/MatMul").inputs[0]  # what the encoder sees
     images = _batch(50) + 0.5
     with tf.Session() as sess:
-        clean = sess.run(m.encoder_input, {m.x: images})
-        noisy = sess.run(m.encoder_input, {m.x: images, m.corrupt: 1.0})
+        sess.run(tf.global_variables_initializer())
+        clean = sess.run(c_x, {x: images, corrupt: 0})
+        noisy, noisy_cost = sess.run([c_x, cost], {x: images, corrupt: 1, phase_train: False})
+        clean_cost = sess.run(cost, {x: images, corrupt: 0, phase_train: False})
     np.testing.assert_array_equal(clean, images)
     assert (noisy == 0).mean() == pytest.approx(0.5, abs=0.02)
+    assert noisy_cost != clean_cost  # the loss is measured against the clean x either way
 
 
 def _moving(name):
@@ -83,7 +105,7 @@ def _moving(name):
 
 
 def test_inference_ignores_the_other_images_in_the_batch(graph):
-    m = model.build_autoencoder(2)
+    m = _autoencoder(2)
     cost, _ = model.loss(m.output, m.x)
     train_op = model.training(cost, tf.train.get_or_create_global_step())
     with tf.Session() as sess:
@@ -101,7 +123,7 @@ def test_inference_ignores_the_other_images_in_the_batch(graph):
 
 
 def test_batch_norm_averages_move_in_training_only(graph):
-    m = model.build_autoencoder(2)
+    m = _autoencoder(2)
     mean, var = _moving("moving_mean"), _moving("moving_variance")
     W, b = tf.global_variables("encoder/hidden_1/W")[0], tf.global_variables("encoder/hidden_1/b")[0]
     images = _batch(64)
@@ -119,16 +141,28 @@ def test_batch_norm_averages_move_in_training_only(graph):
     np.testing.assert_allclose(after[1], 0.9 * before[1] + 0.1 * logits.var(0), rtol=1e-4, atol=1e-5)
 
 
+def test_architecture_other_than_the_slides(graph):
+    m = _autoencoder(4, hidden=(64, 32, 16))
+    shape = {v.op.name: v.shape.as_list() for v in tf.global_variables()}
+    assert shape["encoder/hidden_1/W"] == [784, 64] and shape["encoder/code/W"] == [16, 4]
+    assert shape["decoder/hidden_1/W"] == [4, 16] and shape["decoder/output/W"] == [64, 784]
+    assert m.output.shape.as_list() == [None, 784]
+
+
 def test_config_round_trip_and_refusal(tmp_path):
-    model.save_config(str(tmp_path), model.DENOISING_AUTOENCODER, 30, epochs=5, dataset="fashion")
-    config = model.load_config(str(tmp_path))
+    runs.save_config(str(tmp_path), runs.DENOISING_AUTOENCODER, 30, epochs=5, dataset="fashion")
+    config = runs.load_config(str(tmp_path))
     assert config == {"model": "denoising_autoencoder", "n_code": 30, "epochs": 5, "dataset": "fashion"}
-    assert model.load_config(str(tmp_path / "elsewhere")) is None
-    (tmp_path / model.CONFIG_FILE).write_text('{"model": "basic", "n_code": 2}')
-    with pytest.raises(ValueError, match="not a model config of this lab"):
-        model.load_config(str(tmp_path))
+    assert runs.load_config(str(tmp_path / "elsewhere")) is None
+    for bad in ('{"model": "basic", "n_code": 2}', '{"model": "autoencoder", "n_code": "2"}',
+                '{"model": "autoencoder", "n_code": 2.0}', '{"model": "autoencoder"}',
+                '{"model": "autoencoder", "n_code": 2, "encoder_hidden": [1000, 500]}',
+                '{"model": "autoencoder", "n_code": 2, "decoder_hidden": [250, 0, 1000]}', "[]"):
+        (tmp_path / runs.CONFIG_FILE).write_text(bad)
+        with pytest.raises(ValueError, match="not a model config of this lab"):
+            runs.load_config(str(tmp_path))
     with pytest.raises(ValueError):
-        model.save_config(str(tmp_path), "basic", 2)
+        runs.save_config(str(tmp_path), "basic", 2)
 
 
 def test_one_training_step_matches_an_independent_numpy_computation(graph):
@@ -138,7 +172,10 @@ def test_one_training_step_matches_an_independent_numpy_computation(graph):
     or loss that alters what a step computes fails here.
     """
     import autoencoder_mnist
-    net = autoencoder_mnist.build_graph(3, False, 0.001)
+    x_in, phase_train = _placeholders()
+    output, cost_op, _, feed = autoencoder_mnist.autoencoder(x_in, 3, phase_train)
+    assert feed == {}
+    train_op = model.training(cost_op, tf.Variable(0, name="global_step", trainable=False), 0.001)
     x = _batch(6, 7)
     layers = [f"encoder/{n}" for n in ("hidden_1", "hidden_2", "hidden_3", "code")] + \
              [f"decoder/{n}" for n in ("hidden_1", "hidden_2", "hidden_3", "output")]
@@ -146,7 +183,7 @@ def test_one_training_step_matches_an_independent_numpy_computation(graph):
     with tf.Session() as sess:
         sess.run(tf.global_variables_initializer())
         before = sess.run(params)
-        _, cost = sess.run([net.train_op, net.cost], {net.x: x, net.phase_train: True})
+        _, cost = sess.run([train_op, cost_op], {x_in: x, phase_train: True})
         after = sess.run(params)
 
     h = x.astype(np.float64)

@@ -15,7 +15,7 @@ import pytest
 from PIL import Image
 
 import autoencoder_mnist
-from aelab import checkpoints
+from aelab import runs
 from conftest import REPO
 
 NUMBER = r"\d+\.\d+"
@@ -60,7 +60,7 @@ def read_record(logdir):
 
 
 def epochs_kept(logdir):
-    return [checkpoints.parse(p)[0] for p in checkpoints.list_checkpoints(logdir)]
+    return [runs.parse(p)[0] for p in runs.list_checkpoints(logdir)]
 
 
 def test_deep_autoencoder_prints_the_slides_lines_and_writes_its_outputs(small_data, tmp_path):
@@ -169,7 +169,7 @@ def test_ctrl_c_mid_epoch_stops_cleanly_and_the_rerun_resumes(small_data, tmp_pa
 @pytest.mark.parametrize("bad", ["0", "-3", "two", "2.5"])
 def test_bad_n_code_is_a_usage_error(bad, capsys):
     with pytest.raises(SystemExit) as info:
-        autoencoder_mnist.parse_args([bad], denoising=False)
+        autoencoder_mnist.parse_args([bad])
     assert info.value.code == 2
     assert f"argument N_CODE: must be a positive integer, not '{bad}'" in capsys.readouterr().err
 
@@ -282,8 +282,8 @@ def test_layerwise_training_runs_each_stage_then_the_whole_network(small_data, t
     assert epochs_kept(str(logdir)) == [1, 2, 3, 4, 5]
 
     def weights(epoch, name):
-        prefix = [p for p in checkpoints.list_checkpoints(str(logdir))
-                  if checkpoints.parse(p)[0] == epoch][0]
+        prefix = [p for p in runs.list_checkpoints(str(logdir))
+                  if runs.parse(p)[0] == epoch][0]
         return tf.train.load_variable(prefix, name)
 
     # Stage 2 trains encoder/hidden_2 and decoder/hidden_3 only; stage 1's layer stays as it was.
@@ -304,6 +304,6 @@ def test_layerwise_training_runs_each_stage_then_the_whole_network(small_data, t
 
 def test_layerwise_needs_epochs_left_for_the_whole_network(capsys):
     with pytest.raises(SystemExit) as info:
-        autoencoder_mnist.parse_args(["2", "--pretrain", "layerwise", "--epochs", "20"], False)
+        autoencoder_mnist.parse_args(["2", "--pretrain", "layerwise", "--epochs", "20"])
     assert info.value.code == 2
     assert "--epochs 20 leaves no epoch for the whole network" in capsys.readouterr().err

@@ -1,0 +1,199 @@
+"""Stacked autoencoders: training a deep network's layers one at a time (slides 이론 II).
+
+Beyond the lab. Each encoder layer, with the decoder layer that mirrors it,
+is trained as a simple autoencoder on the codes of the layers below it
+(which stay fixed); then the whole network is trained (fine-tuned). Used by
+the training scripts' `--pretrain layerwise` and by
+stacked_autoencoder_classifier.py, whose own fine-tuning also runs through
+`train_epoch` here.
+"""
+
+import tensorflow.compat.v1 as tf
+
+from aelab import LabError, cli
+from aelab.model import layer, loss, n_input, training
+
+# Encoder layer k and the decoder layer that mirrors it, in the lab model's scopes
+ENCODER_SCOPES = ("encoder/hidden_1", "encoder/hidden_2", "encoder/hidden_3", "encoder/code")
+DECODER_SCOPES = ("decoder/output", "decoder/hidden_3", "decoder/hidden_2", "decoder/hidden_1")
+WHOLE_NETWORK = "whole network"
+PRETRAIN_EPOCHS = 5  # per layer, with --pretrain layerwise
+
+
+class Stage:
+    """Stage `number` of layer-wise training: encoder layer n_in-n_out, its cost and training op."""
+
+    def __init__(self, number, n_in, n_out, cost, train_op):
+        self.number, self.n_in, self.n_out = number, n_in, n_out
+        self.cost, self.train_op = cost, train_op
+        self.name = f"layer {number}"
+
+
+def encoder_widths(n_code, hidden):
+    """Widths of the lab encoder's input and layers: [784, *hidden, n_code]."""
+    return [n_input, *hidden, n_code]
+
+
+def masking_noise(h, rate):
+    """Zeroes each unit of h with probability `rate` (corrupt_input's rate-1/2 noise, at any rate)."""
+    return h * tf.cast(tf.random_uniform(tf.shape(h)) >= rate, tf.float32)
+
+
+def layerwise_stage(x, widths, stage, phase_train, encoder_scopes, decoder_scopes, noise=0.0):
+    """One stage of layer-wise training, as a simple autoencoder.
+
+    Encoder layer `stage` (1-based) learns to code the output of the layers
+    below it, which stay fixed (inference mode, no gradient), and a decoder
+    layer learns to give that output back. Variables are shared with the
+    whole network through their scopes, so a later stage and the fine-tuning
+    start from what this stage learnt.
+
+    Args:
+      x: (batch, widths[0]) input images.
+      widths: [n_input, n_1, ..., n_top]: the encoder's input and layer widths.
+      stage: which layer to train, 1 to len(widths) - 1.
+      phase_train: scalar bool tensor for the two trained layers.
+      encoder_scopes, decoder_scopes: variable scope of each encoder layer and of
+        the decoder layer that mirrors it (same order).
+      noise: masking noise on the stage's input (0 for a plain autoencoder).
+
+    Returns:
+      target: (batch, widths[stage - 1]) the stage input, uncorrupted.
+      output: (batch, widths[stage - 1]) its reconstruction.
+      var_list: the variables this stage trains.
+    """
+    fixed = tf.constant(False)
+    h = x
+    for k in range(stage - 1):
+        with tf.variable_scope(encoder_scopes[k], reuse=tf.AUTO_REUSE):
+            h = layer(h, [widths[k], widths[k + 1]], [widths[k + 1]], fixed)
+    target = tf.stop_gradient(h)
+    stage_input = masking_noise(target, noise) if noise else target
+    n_in, n_out = widths[stage - 1], widths[stage]
+    with tf.variable_scope(encoder_scopes[stage - 1], reuse=tf.AUTO_REUSE) as enc:
+        code = layer(stage_input, [n_in, n_out], [n_out], phase_train)
+    with tf.variable_scope(decoder_scopes[stage - 1], reuse=tf.AUTO_REUSE) as dec:
+        output = layer(code, [n_out, n_in], [n_in], phase_train)
+    var_list = tf.trainable_variables(enc.name + "/") + tf.trainable_variables(dec.name + "/")
+    return target, output, var_list
+
+
+def layerwise_training(x, widths, phase_train, encoder_scopes, decoder_scopes, global_step,
+                       learning_rate=0.001, noise=0.0):
+    """Every stage of layer-wise training, each with its own loss and Adam step.
+
+    Args: as layerwise_stage, plus the global_step that each training op
+    increments and the learning rate.
+
+    Returns:
+      one Stage per encoder layer, bottom first; its cost is the stage's mean
+      per-image L2 reconstruction error of its input.
+    """
+    stages = []
+    for stage in range(1, len(encoder_scopes) + 1):
+        with tf.name_scope(f"layerwise_{stage}"):
+            target, output, var_list = layerwise_stage(x, widths, stage, phase_train,
+                                                       encoder_scopes, decoder_scopes, noise)
+            cost, _ = loss(output, target)
+            train_op = training(cost, global_step, learning_rate, var_list,
+                                name=f"Adam_layerwise_{stage}")
+        stages.append(Stage(stage, widths[stage - 1], widths[stage], cost, train_op))
+    return stages
+
+
+def train_epoch(sess, steps, train_op, cost, train_set, batch_size, feed):
+    """One epoch of train_op over train_set; returns its mean cost.
+
+    steps: the cli.Steps watching this loop (it ends its block on Ctrl-C or NaN);
+    feed: (minibatch_x, minibatch_y) -> feed_dict.
+    """
+    total_cost = 0.0
+    for _ in range(steps.total_batch):
+        minibatch_x, minibatch_y = train_set.next_batch(batch_size)
+        _, new_cost = sess.run([train_op, cost], feed_dict=feed(minibatch_x, minibatch_y))
+        total_cost += new_cost
+        steps.step_done(new_cost)
+    return total_cost / steps.total_batch
+
+
+# ------------------------------------------- --pretrain layerwise on the training scripts
+
+def add_pretrain_arguments(parser):
+    """Adds --pretrain and --pretrain-epochs to a training script's options."""
+    n = len(ENCODER_SCOPES)
+    group = parser.add_argument_group("layer-wise training (slides 이론 II: stacked autoencoders)")
+    group.add_argument("--pretrain", choices=["none", "layerwise"], default="none",
+                       help="layerwise: first train each encoder layer with its mirror decoder "
+                            "layer as a simple autoencoder on the codes of the layers below "
+                            "(784-1000, then 1000-500, ...), then the whole network "
+                            "(default: none, the whole network from the start)")
+    group.add_argument("--pretrain-epochs", type=cli.positive_int, default=PRETRAIN_EPOCHS,
+                       metavar="N",
+                       help=f"epochs for each of the {n} layers with --pretrain layerwise "
+                            f"(default: {PRETRAIN_EPOCHS})")
+    return group
+
+
+def check_schedule(parser, args):
+    """parser.error unless the layer-wise epochs leave some for the whole network."""
+    n = len(ENCODER_SCOPES)
+    if args.pretrain == "layerwise" and args.epochs <= n * args.pretrain_epochs:
+        parser.error(f"--epochs {args.epochs} leaves no epoch for the whole network after "
+                     f"{n} x --pretrain-epochs {args.pretrain_epochs}; ask for more than "
+                     f"{n * args.pretrain_epochs}")
+
+
+def lab_stages(args, x, phase_train, global_step, encoder_hidden, decoder_hidden, noisy):
+    """The lab model's layer-wise stages with --pretrain layerwise, else none.
+
+    noisy: the denoising autoencoder's stages corrupt their input (stacked
+    denoising autoencoders), with corrupt_input's rate of 1/2.
+    """
+    if args.pretrain != "layerwise":
+        return []
+    widths = encoder_widths(args.n_code, encoder_hidden)
+    if list(decoder_hidden) != widths[-2:0:-1]:
+        raise LabError(f"--pretrain layerwise needs the decoder to mirror the encoder; the "
+                       f"architecture has encoder {widths[1:-1]} and decoder {list(decoder_hidden)}")
+    return layerwise_training(x, widths, phase_train, ENCODER_SCOPES, DECODER_SCOPES, global_step,
+                              args.learning_rate, 0.5 if noisy else 0.0)
+
+
+def pretrain(run, stages, mnist, x, train_feed, eval_op, validation_feed):
+    """Trains the lab model's layer-wise epochs still to do; returns the epoch to go on from.
+
+    Epoch e (0-based) of the first len(stages) x --pretrain-epochs belongs to
+    stage e // --pretrain-epochs. Each epoch is printed, validated (the whole
+    network), saved and recorded like a whole-network epoch, with its stage.
+
+    Args:
+      run: the runs.Run under way (its session, saver, steps and record).
+      stages: from lab_stages (none: nothing to do).
+      mnist: the data sets.
+      x: the images placeholder; train_feed: the rest of a training step's feed.
+      eval_op, validation_feed: the whole network's validation loss and its feed.
+    """
+    per_stage, first = run.args.pretrain_epochs, run.start_epoch
+    for epoch in range(first, len(stages) * per_stage):
+        stage = stages[epoch // per_stage]
+        if epoch == first or epoch % per_stage == 0:
+            announce(stage, epoch // per_stage * per_stage, per_stage, len(stages))
+        avg_cost = train_epoch(run.sess, run, stage.train_op, stage.cost, mnist.train,
+                               run.args.batch_size, lambda images, _: {x: images, **train_feed})
+        print("Epoch:", "%04d" % (epoch + 1), "cost =", "{:.9f}".format(avg_cost))
+        validation_loss = run.sess.run(eval_op, feed_dict=validation_feed)
+        print("Validation Loss:", str(validation_loss) + run.note)
+        run.saver.save(run.sess, run.checkpoint_path(epoch + 1), global_step=run.step)
+        run.epoch_done(epoch + 1, avg_cost, validation_loss, stage.name)
+    if stages:
+        print(f"Whole network from epoch {max(first, len(stages) * per_stage) + 1}")
+    return max(first, len(stages) * per_stage)
+
+
+def announce(stage, first_epoch, epochs, n_stages):
+    """Says which layer the coming epochs train."""
+    last = first_epoch + epochs
+    when = f"epochs {first_epoch + 1}-{last}" if last > first_epoch + 1 else f"epoch {last}"
+    print(f"Layer-wise stage {stage.number} of {n_stages}, {when}: "
+          f"{ENCODER_SCOPES[stage.number - 1]} ({stage.n_in}-{stage.n_out}) with "
+          f"{DECODER_SCOPES[stage.number - 1]}; cost = its reconstruction error of its input")
