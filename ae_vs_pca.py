@@ -93,7 +93,9 @@ def main(argv=None):
     mnist = input_data.read_data_sets(args.data_dir, dataset=args.dataset,
                                       validation_size=args.validation_size)
     train, test = mnist.train, mnist.test
-    dataset = input_data.dataset_name(args.dataset, args.data_dir)
+    # Fashion-MNIST copied into ./mnist/data/ (a workshop handout) is still named as such
+    dataset = (input_data.identify(args.data_dir or input_data.default_data_dir(args.dataset))
+               or input_data.dataset_name(args.dataset, args.data_dir))
 
     # PCA with as many components as each code has, fitted on the training images;
     # then each method's codes and reconstructions of the test images.

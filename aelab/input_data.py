@@ -79,6 +79,9 @@ SOURCES = {
     ),
 }
 DEFAULT_DATASET = "mnist"
+# The first ten training labels of each dataset: MNIST's digits 5 0 4 1 9 ..., and
+# Fashion-MNIST's ankle boot, T-shirts, dress, ... (repacked copies have other checksums).
+FIRST_LABELS = {"mnist": (5, 0, 4, 1, 9, 2, 1, 3, 1, 4), "fashion": (9, 0, 0, 3, 0, 2, 7, 2, 5, 5)}
 DEFAULT_VALIDATION_SIZE = 5000  # as TensorFlow 1.x: 55,000 / 5,000 of MNIST's 60,000
 
 Datasets = collections.namedtuple("Datasets", ["train", "validation", "test"])
@@ -302,6 +305,15 @@ def default_data_dir(dataset=DEFAULT_DATASET):
         if all(_find(folder, name) for name in FILES):
             return folder
     return dirs[-1]
+
+
+def identify(folder):
+    """The dataset whose training labels the folder holds (by their first ten), or None."""
+    path = _find(folder, TRAIN_LABELS)
+    if path is None:
+        return None
+    first = tuple(int(label) for label in _read_idx(path, LABEL_MAGIC)[:len(FIRST_LABELS["mnist"])])
+    return next((name for name, labels in FIRST_LABELS.items() if labels == first), None)
 
 
 def dataset_name(dataset, data_dir):
