@@ -2,9 +2,10 @@
 
     python ae_vs_pca.py mnist_autoencoder_hidden=2_logs
 
-reloads a deep autoencoder from its checkpoint (a run folder, a checkpoint
-prefix or one of its files; n_code is read from the folder) and compares it
-with PCA of as many components, fitted on the training images:
+reloads an autoencoder (deep, denoising or linear) from its checkpoint (a
+run folder, a checkpoint prefix or one of its files; n_code is read from the
+folder) and compares it with PCA of as many components, fitted on the
+training images:
 
 - a table of test reconstruction error and of how well the codes separate
   the classes (5-nearest-neighbour accuracy on test codes, fitted on training
@@ -12,7 +13,10 @@ with PCA of as many components, fitted on the training images:
 - the test codes, PCA beside autoencoder, one colour and marker per class;
 - the first ten test images with their PCA and autoencoder reconstructions;
 - given several checkpoints of a run (say epochs 5, 100 and 200), the same
-  test images reconstructed at each epoch, one row per epoch.
+  test images reconstructed at each epoch, one row per epoch;
+- for a 2-number code, the manifold: the decoder applied to a grid of codes
+  over the region the test codes fill, beside those codes (slides "Manifold
+  learning").
 """
 
 import argparse
@@ -27,16 +31,14 @@ from sklearn.neighbors import KNeighborsClassifier
 
 sample_size = 10  # test images in the reconstruction figures
 n_neighbors = 5
-MARKERS = "o^sDv<>phX"
-FASHION_TITLE = "Fashion-MNIST"
-FASHION_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-                   "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
+grid_size = 20    # decoded codes per side of the manifold mosaic
 
 
 def parse_args(argv):
     parser = argparse.ArgumentParser(
-        description="Compare a trained deep autoencoder with PCA: reconstruction error, "
-                    "code quality, code scatter plots and reconstructions.")
+        description="Compare a trained autoencoder with PCA: reconstruction error, code "
+                    "quality, code scatter plots, reconstructions and, for a 2-number code, "
+                    "the manifold the decoder draws.")
     parser.add_argument("checkpoints", metavar="CHECKPOINT", nargs="+",
                         help="a run folder (its latest checkpoint), a checkpoint prefix such as "
                              "DIR/model-checkpoint-0005-2750, or one of its .index/.meta/.data "
@@ -51,37 +53,62 @@ def parse_args(argv):
     return parser.parse_args(argv)
 
 
-def class_names(dataset):
-    return FASHION_CLASSES if dataset == "fashion" else tuple(str(d) for d in range(10))
-
-
 def code_quality(train_codes, train_labels, test_codes, test_labels):
     """Accuracy of a k-nearest-neighbour classifier on the codes."""
     knn = KNeighborsClassifier(n_neighbors=n_neighbors).fit(train_codes, train_labels)
     return float(np.mean(knn.predict(test_codes) == test_labels))
 
 
-def in_2d(codes):
-    """Codes as 2-D points: as they are when 2-wide, else their first two principal components."""
-    if codes.shape[1] <= 2:
-        return codes if codes.shape[1] == 2 else np.hstack([codes, np.zeros_like(codes)])
-    return PCA(n_components=2).fit_transform(codes)
+def compare(models, train, test):
+    """PCA with as many components as each code has, fitted on the training images, and
+    each model: their codes and reconstructions of the test images. Returns
+    ({n_code: PCA method}, [autoencoder methods])."""
+    pca_methods = {}
+    for n_code in sorted({m.n_code for m in models}):
+        pca = PCA(n_components=n_code).fit(train.images)
+        test_codes = pca.transform(test.images)
+        pca_methods[n_code] = SimpleNamespace(
+            label=f"PCA, {n_code} components", n_code=n_code,
+            train_codes=pca.transform(train.images), test_codes=test_codes,
+            outputs=pca.inverse_transform(test_codes))
+    ae_methods = [SimpleNamespace(label=m.label, n_code=m.n_code, model=m,
+                                  train_codes=m.encode(train.images),
+                                  test_codes=m.encode(test.images),
+                                  outputs=m.reconstruct(test.images)) for m in models]
+    return pca_methods, ae_methods
 
 
 def scatter_codes(panels, labels, names):
     """Side-by-side scatter plots of test codes, one colour and marker per class."""
     fig, axes = plt.subplots(1, len(panels), figsize=(6.5 * len(panels), 6), squeeze=False)
-    colours = plt.get_cmap("tab10")
     for ax, (title, points) in zip(axes[0], panels):
-        for k, name in enumerate(names):
-            mine = labels == k
-            ax.scatter(points[mine, 0], points[mine, 1], s=4, alpha=0.6, color=colours(k),
-                       marker=MARKERS[k], label=name)
+        figures.scatter_classes(ax, points, labels, names)
         ax.set_title(title, fontsize=10)
-        ax.grid(True, alpha=0.3)
-    axes[0][-1].legend(markerscale=3, fontsize=8, loc="center left", bbox_to_anchor=(1, 0.5),
-                       title="class")
+    figures.class_legend(axes[0][-1])
     fig.suptitle("Test codes: PCA and autoencoder")
+    return fig
+
+
+def manifold(method, labels, names):
+    """The decoder on a grid over the region the 2-number test codes fill, beside those codes."""
+    low, high = np.percentile(method.test_codes, [1, 99], axis=0)
+    xs = np.linspace(low[0], high[0], grid_size)
+    ys = np.linspace(high[1], low[1], grid_size)  # the top row of the mosaic is the highest code
+    grid = np.array([[x, y] for y in ys for x in xs])
+    tiles = method.model.decode(grid).reshape(grid_size, grid_size, 28, 28)
+    mosaic = tiles.transpose(0, 2, 1, 3).reshape(grid_size * 28, grid_size * 28)
+    fig, (codes_ax, images_ax) = plt.subplots(1, 2, figsize=(14, 7.4), sharex=True, sharey=True)
+    figures.scatter_classes(codes_ax, method.test_codes, labels, names, size=3)
+    figures.class_legend(codes_ax, below=True)
+    codes_ax.set_title("test codes")
+    step = (high - low) / (grid_size - 1)
+    images_ax.imshow(mosaic, cmap="gray", vmin=0, vmax=1, aspect="auto",
+                     extent=(low[0] - step[0] / 2, high[0] + step[0] / 2,
+                             low[1] - step[1] / 2, high[1] + step[1] / 2))
+    images_ax.set_title(f"the decoder on a {grid_size} x {grid_size} grid of codes")
+    codes_ax.set_xlim(low[0] - step[0] / 2, high[0] + step[0] / 2)
+    codes_ax.set_ylim(low[1] - step[1] / 2, high[1] + step[1] / 2)
+    fig.suptitle(f"The manifold of {method.label}: which codes make which images")
     return fig
 
 
@@ -93,53 +120,39 @@ def main(argv=None):
     mnist = input_data.read_data_sets(args.data_dir, dataset=args.dataset,
                                       validation_size=args.validation_size)
     train, test = mnist.train, mnist.test
-    # Fashion-MNIST copied into ./mnist/data/ (a workshop handout) is still named as such
-    dataset = (input_data.identify(args.data_dir or input_data.default_data_dir(args.dataset))
-               or input_data.dataset_name(args.dataset, args.data_dir))
+    dataset = input_data.dataset_shown(args.dataset, args.data_dir)
+    pca_methods, ae_methods = compare(models, train, test)
 
-    # PCA with as many components as each code has, fitted on the training images;
-    # then each method's codes and reconstructions of the test images.
-    methods = []
-    for n_code in sorted({m.n_code for m in models}):
-        pca = PCA(n_components=n_code).fit(train.images)
-        test_codes = pca.transform(test.images)
-        methods.append(SimpleNamespace(label=f"PCA, {n_code} components", n_code=n_code,
-                                       train_codes=pca.transform(train.images),
-                                       test_codes=test_codes,
-                                       outputs=pca.inverse_transform(test_codes)))
-    pca_methods = {m.n_code: m for m in methods}
-    for m in models:
-        methods.append(SimpleNamespace(label=m.label, n_code=m.n_code,
-                                       train_codes=m.encode(train.images),
-                                       test_codes=m.encode(test.images),
-                                       outputs=m.reconstruct(test.images)))
-    ae_methods = methods[len(pca_methods):]
-
-    print(f"Test set: {test.num_examples} {FASHION_TITLE if dataset == 'fashion' else 'MNIST-format'} "
+    print(f"Test set: {test.num_examples} {'Fashion-MNIST' if dataset == 'fashion' else 'MNIST-format'} "
           f"images; PCA fitted and {n_neighbors}-NN trained on "
           f"{train.num_examples} training images")
-    print(f"{'model':<28} {'code':>4} {'pixel MSE':>10} {'L2/image':>9} {f'{n_neighbors}-NN acc.':>9}")
+    methods = [*pca_methods.values(), *ae_methods]
+    width = max(28, *(len(m.label) + 1 for m in methods))
+    print(f"{'model':<{width}} {'code':>4} {'pixel MSE':>10} {'L2/image':>9} "
+          f"{f'{n_neighbors}-NN acc.':>9}")
     for m in methods:
         mse = float(np.mean((m.outputs - test.images) ** 2))
         l2 = reload.mean_l2_error(m.outputs, test.images)
         accuracy = code_quality(m.train_codes, train.labels, m.test_codes, test.labels)
-        print(f"{m.label:<28} {m.n_code:>4} {mse:>10.5f} {l2:>9.4f} {accuracy:>9.1%}")
+        print(f"{m.label:<{width}} {m.n_code:>4} {mse:>10.5f} {l2:>9.4f} {accuracy:>9.1%}")
 
     # 결과 확인: figures of the last checkpoint given, and of all of them by epoch
-    pca, ae = pca_methods[last.n_code], ae_methods[-1]
+    pca, ae, names = pca_methods[last.n_code], ae_methods[-1], input_data.CLASS_NAMES[dataset]
     drawn = "" if last.n_code == 2 else f"\n(first 2 principal components of the {last.n_code}-D codes)"
-    scatter = scatter_codes([(pca.label + drawn, in_2d(pca.test_codes)),
-                             (f"{ae.label}, N_CODE={last.n_code}{drawn}", in_2d(ae.test_codes))],
-                            test.labels, class_names(dataset))
+    scatter = scatter_codes([(pca.label + drawn, figures.in_2d(pca.test_codes)),
+                             (f"{ae.label}, N_CODE={last.n_code}{drawn}",
+                              figures.in_2d(ae.test_codes))], test.labels, names)
     images = test.images[:sample_size]
-    compare = figures.image_rows(
+    compare_figure = figures.image_rows(
         [("test images", images), (pca.label, pca.outputs), (ae.label, ae.outputs)],
         f"Reconstructions: PCA and autoencoder, N_CODE={last.n_code}")
-    outputs = [(scatter, "ae_vs_pca_codes.png"), (compare, "ae_vs_pca_reconstructions.png")]
+    outputs = [(scatter, "ae_vs_pca_codes.png"), (compare_figure, "ae_vs_pca_reconstructions.png")]
     if len(models) > 1:
         by_epoch = figures.image_rows([("test images", images)] + [(m.label, m.outputs) for m in ae_methods],
                                       "Reconstructions of the same test images by checkpoint")
         outputs.append((by_epoch, "ae_vs_pca_epochs.png"))
+    if last.n_code == 2:
+        outputs.append((manifold(ae, test.labels, names), "ae_vs_pca_manifold.png"))
     save_dir = args.save_dir or "."
     figures.finish_figures([(fig, os.path.join(save_dir, name)) for fig, name in outputs],
                            save=args.save_dir is not None, no_show=args.no_show)

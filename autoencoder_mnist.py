@@ -23,8 +23,8 @@ import argparse
 from aelab import cli, figures, input_data, runs, stacking  # first: TensorFlow starts quietly
 import tensorflow.compat.v1 as tf
 from aelab.model import (  # noqa: F401  (imported by name, as the original code had them here)
-    corrupt_input, decoder, encoder, evaluate, image_summary, layer, layer_batch_norm, loss,
-    training)
+    LOSSES, corrupt_input, decoder, encoder, evaluate, image_summary, layer, layer_batch_norm,
+    loss, training)
 
 # Architecture
 n_encoder_hidden_1 = 1000
@@ -60,10 +60,19 @@ def parse_args(argv, model=runs.AUTOENCODER):
     group.add_argument("--summary-every", type=cli.positive_int, default=summary_every,
                        metavar="N", help=f"steps between training-cost summaries "
                                          f"(default: {summary_every})")
+    group = parser.add_argument_group("what it learns (slides 이론)")
+    group.add_argument("--loss", choices=sorted(LOSSES), default="l2",
+                       help="reconstruction loss: the per-image L2 distance of the lab, or the "
+                            "cross-entropy H(x || output) of the theory (default: l2)")
+    if model == runs.DENOISING_AUTOENCODER:
+        group.add_argument("--corruption", type=cli.probability, default=0.5, metavar="NU",
+                           help="share of the pixels zeroed by the masking noise (default: 0.5, "
+                                "corrupt_input's; the slides' results use 0.1, 0.25 and 0.4)")
     stacking.add_pretrain_arguments(parser)
     figures.add_figure_arguments(parser, f"DIR/{runs.LOSS_CURVE_FILE}")
     args = parser.parse_args(argv)
     args.model = model
+    args.corruption = getattr(args, "corruption", None)
     args.logdir = args.logdir or runs.default_logdir(model, args.n_code)
     stacking.check_schedule(parser, args)
     return args
@@ -73,8 +82,10 @@ def main(argv=None):
     return train(parse_args(argv), autoencoder)
 
 
-def autoencoder(x, n_code, phase_train):
+def autoencoder(x, n_code, phase_train, loss=loss):
     """신경망 모델 구성: x -> encoder -> code -> decoder -> output, and the loss against x.
+
+    loss: the slides' (model.loss), or the cross-entropy with --loss cross-entropy.
 
     Returns:
       output, cost, train_summary_op, and what a step feeds besides x and
@@ -89,10 +100,11 @@ def autoencoder(x, n_code, phase_train):
 def train(args, model):
     """모델 학습시키기: the slides' data, placeholders and training loop, around `model`.
 
-    model: (x, n_code, phase_train) -> (output, cost, train_summary_op,
+    model: (x, n_code, phase_train, loss) -> (output, cost, train_summary_op,
     feed): `autoencoder` above, or denoising_autoencoder_mnist.py's.
     """
     learning_rate, training_epochs, batch_size = args.learning_rate, args.epochs, args.batch_size
+    loss, evaluate = LOSSES[args.loss]  # the slides' L2, or the cross-entropy (--loss)
     mnist = input_data.read_data_sets(args.data_dir, one_hot=True, dataset=args.dataset,
                                       validation_size=args.validation_size, seed=args.seed)
     cli.check_batch_size(batch_size, mnist.train)
@@ -101,12 +113,12 @@ def train(args, model):
         tf.set_random_seed(args.seed)
         x = tf.placeholder(tf.float32, name="x", shape=[None, 784])
         phase_train = tf.placeholder(tf.bool, name="phase_train", shape=[])
-        output, cost, train_summary_op, feed = model(x, args.n_code, phase_train)
+        output, cost, train_summary_op, feed = model(x, args.n_code, phase_train, loss)
         global_step = tf.Variable(0, name="global_step", trainable=False)
         train_op = training(cost, global_step, learning_rate)
         eval_op, in_im_op, out_im_op, val_summary_op = evaluate(output, x)
         stages = stacking.lab_stages(args, x, phase_train, global_step, encoder_hidden,
-                                     decoder_hidden, noisy=bool(feed))
+                                     decoder_hidden)
         saver = tf.train.Saver(max_to_keep=None)  # runs.retain decides which checkpoints stay
         run = runs.Run(args, args.model, total_batch, encoder_hidden=encoder_hidden,
                        decoder_hidden=decoder_hidden)

@@ -3,7 +3,8 @@
     python denoising_autoencoder_mnist.py 2
 
 The deep autoencoder of autoencoder_mnist.py, trained to undo damage: the
-encoder sees corrupt_input(x), each pixel zeroed with probability 1/2, while
+encoder sees corrupt_input(x), each pixel zeroed with probability 1/2
+(--corruption to change), while
 the loss compares the output with the clean x. The lines that make it a
 denoising autoencoder are below, as on the slides; the data, the training
 loop and the outputs are autoencoder_mnist.py's `train`, not a copy. The run
@@ -11,18 +12,29 @@ folder is dn_mnist_autoencoder_hidden=<N_CODE>_logs/, and the validation and
 test losses are measured on corrupted input, as in training.
 """
 
+import functools
+
 from aelab import cli, runs  # first: TensorFlow starts quietly
 import tensorflow.compat.v1 as tf
-from aelab.model import corrupt_input, decoder, encoder, loss
+from aelab.model import corrupt_input, decoder, encoder, loss, masking_noise
 from autoencoder_mnist import decoder_hidden, encoder_hidden, parse_args, train
 
 
 def main(argv=None):
-    return train(parse_args(argv, runs.DENOISING_AUTOENCODER), denoising_autoencoder)
+    args = parse_args(argv, runs.DENOISING_AUTOENCODER)
+    if args.corruption != 0.5:  # --corruption: the same masking noise at another level
+        return train(args, functools.partial(
+            denoising_autoencoder,
+            corrupt_input=functools.partial(masking_noise, corruption=args.corruption)))
+    return train(args, denoising_autoencoder)
 
 
-def denoising_autoencoder(x, n_code, phase_train):
+def denoising_autoencoder(x, n_code, phase_train, loss=loss, corrupt_input=corrupt_input):
     """신경망 모델 구성: corrupted x -> encoder -> code -> decoder -> output, loss against x.
+
+    loss: the slides' (model.loss), or the cross-entropy with --loss cross-entropy;
+    corrupt_input: the slides' masking noise (half of the pixels zeroed), or the
+    same at the --corruption level.
 
     Returns:
       output, cost, train_summary_op, and the feed that turns the corruption

@@ -3,28 +3,36 @@
     python dn_ae_test.py dn_mnist_autoencoder_hidden=2_logs
 
 reloads a denoising autoencoder from its checkpoint (a run folder, a
-checkpoint prefix or one of its files), damages the test images with the
-training corruption (each pixel zeroed with probability 1/2, `--drop-prob`
-to change), reconstructs them, prints the L2 error of the damaged input and
-of the reconstruction against the clean images, and shows original /
-corrupted / reconstructed rows. Given a plain deep autoencoder's checkpoint
-as well, its reconstructions of the same damaged images form an extra row:
+checkpoint prefix or one of its files), damages the test images with its
+training corruption (each pixel zeroed with probability 1/2, or the model's
+own --corruption level; `--corruption` here to change), reconstructs them,
+prints the L2 error of the damaged input and of the reconstruction against
+the clean images, and shows original / corrupted / reconstructed rows. It
+also prints how far the damage moves each image's code, relative to the
+spread of the codes, and draws the clean and damaged codes (slides
+"manifold perspective": a denoising autoencoder projects damaged images back
+to where the clean ones lie). Given a plain deep autoencoder's checkpoint as
+well, its reconstructions and codes of the same damaged images come beside:
 
     python dn_ae_test.py dn_mnist_autoencoder_hidden=2_logs mnist_autoencoder_hidden=2_logs
 """
 
 import argparse
+import os
 
 from aelab import cli, figures, input_data, reload, runs  # first: TensorFlow starts quietly
+import matplotlib.pyplot as plt
 import numpy as np
 
 sample_size = 10  # test images shown
+shown_pairs = 300  # test images whose clean and corrupted codes are joined in the code figure
 FIGURE_FILE = "dn_ae_test.png"
 
 
 def parse_args(argv):
     parser = argparse.ArgumentParser(
-        description="Show how a trained denoising autoencoder fills in missing pixels.")
+        description="Show how a trained denoising autoencoder fills in missing pixels and "
+                    "projects damaged images back to where the clean ones lie.")
     parser.add_argument("checkpoint", metavar="CHECKPOINT",
                         help="the denoising autoencoder: a run folder (its latest checkpoint), a "
                              "checkpoint prefix such as DIR/model-checkpoint-0005-2750, or one of "
@@ -32,44 +40,90 @@ def parse_args(argv):
     parser.add_argument("plain", metavar="PLAIN_CHECKPOINT", nargs="?", default=None,
                         help="optionally, a plain deep autoencoder (autoencoder_mnist.py) to "
                              "compare on the same corrupted images")
-    parser.add_argument("--drop-prob", type=float, default=0.5, metavar="P",
-                        help="chance that each pixel is zeroed, as in training (default: 0.5)")
+    parser.add_argument("--corruption", "--drop-prob", dest="corruption", type=cli.probability,
+                        default=None, metavar="NU",
+                        help="share of the pixels zeroed (default: the level the model was "
+                             "trained with, 0.5 unless its --corruption said otherwise)")
     parser.add_argument("--seed", type=int, default=0,
                         help="seed of the corruption, so reruns show the same images (default: 0)")
     cli.add_data_arguments(parser, recorded=True)
-    figures.add_figure_arguments(parser, FIGURE_FILE)
-    args = parser.parse_args(argv)
-    if not 0 <= args.drop_prob <= 1:
-        parser.error(f"argument --drop-prob: must be between 0 and 1, not {args.drop_prob}")
-    return args
+    figures.add_figure_arguments(parser, f"{FIGURE_FILE} and dn_ae_test_codes.png")
+    return parser.parse_args(argv)
+
+
+def code_shift(m, clean, corrupted):
+    """The model's codes of both, and how far damage moves a code relative to the codes' spread.
+
+    Returns (clean codes, corrupted codes, mean distance from each corrupted image's code to
+    its clean image's code divided by the mean distance of the clean codes from their mean).
+    """
+    codes, damaged = m.encode(clean), m.encode(corrupted)
+    spread = np.mean(np.linalg.norm(codes - codes.mean(axis=0), axis=1))
+    return codes, damaged, float(np.mean(np.linalg.norm(damaged - codes, axis=1)) / spread)
+
+
+def codes_figure(panels, labels, names):
+    """Per model: the clean test codes, and lines from some corrupted images' codes to their clean ones."""
+    fig, axes = plt.subplots(1, len(panels), figsize=(6.5 * len(panels), 6), squeeze=False)
+    for ax, (title, codes, damaged) in zip(axes[0], panels):
+        points = figures.in_2d(np.vstack([codes, damaged]), like=codes)
+        clean, moved = points[:len(codes)], points[len(codes):]
+        figures.scatter_classes(ax, clean, labels, names, size=3, alpha=0.4)
+        for i in range(min(shown_pairs, len(codes))):
+            ax.plot([moved[i, 0], clean[i, 0]], [moved[i, 1], clean[i, 1]], color="black",
+                    linewidth=0.5, alpha=0.5)
+        ax.scatter(moved[:shown_pairs, 0], moved[:shown_pairs, 1], s=8, color="black",
+                   marker="x", label="corrupted image's code")
+        ax.set_title(title, fontsize=10)
+    figures.class_legend(axes[0][-1])
+    fig.suptitle(f"Codes of clean test images, and where corrupting {shown_pairs} of them "
+                 f"moves their codes (black)")
+    return fig
 
 
 def main(argv=None):
     args = parse_args(argv)
     denoiser = reload.load(args.checkpoint, expect=(runs.DENOISING_AUTOENCODER,))
     plain = args.plain and reload.load(args.plain, expect=(runs.AUTOENCODER,))
+    models = (denoiser, plain) if plain else (denoiser,)
     cli.use_recorded_data(args, denoiser.config)
     mnist = input_data.read_data_sets(args.data_dir, dataset=args.dataset,
                                       validation_size=args.validation_size)
     clean = mnist.test.images
+    corruption = denoiser.config.get("corruption", 0.5) if args.corruption is None else args.corruption
+    level = f"{corruption:.0%} of pixels zeroed, " + (
+        "as the model was trained" if args.corruption is None else "--corruption")
 
     # 손상된 이미지 생성: the masking noise of corrupt_input, drawn once so that every
     # model below sees the very same damaged images.
     rng = np.random.RandomState(args.seed)
-    corrupted = clean * (rng.uniform(size=clean.shape) >= args.drop_prob)
-    rows = [("original", clean), (f"corrupted ({args.drop_prob:.0%} dropped)", corrupted)]
-    print(f"L2 error against the clean test images (mean over {len(clean)}, "
-          f"{args.drop_prob:.0%} of pixels zeroed):")
-    print(f"  {'corrupted input':<32} {reload.mean_l2_error(corrupted, clean):8.4f}")
-    for m in (denoiser, plain) if plain else (denoiser,):
+    corrupted = clean * (rng.uniform(size=clean.shape) >= corruption)
+    rows = [("original", clean), (f"corrupted ({corruption:.0%} dropped)", corrupted)]
+    print(f"L2 error against the clean test images (mean over {len(clean)}, {level}):")
+    width = max(32, *(len(m.label) + 1 for m in models))
+    print(f"  {'corrupted input':<{width}} {reload.mean_l2_error(corrupted, clean):8.4f}")
+    for m in models:
         outputs = m.reconstruct(corrupted)
-        print(f"  {m.label:<32} {reload.mean_l2_error(outputs, clean):8.4f}")
+        print(f"  {m.label:<{width}} {reload.mean_l2_error(outputs, clean):8.4f}")
         rows.append((m.label, outputs))
+
+    # Projecting back onto the manifold: how far corruption moves an image's code
+    print("How far corruption moves the code (mean distance from a corrupted image's code to "
+          "its clean image's code, relative to the spread of the clean codes):")
+    panels = []
+    for m in models:
+        codes, damaged, shift = code_shift(m, clean, corrupted)
+        print(f"  {m.label:<{width}} {shift:8.4f}")
+        panels.append((f"{m.label}: moved {shift:.2f} of the spread", codes, damaged))
 
     fig = figures.image_rows([(label, images[:sample_size]) for label, images in rows],
                              f"Denoising autoencoder, N_CODE={denoiser.n_code}: "
                              f"filling in missing pixels")
-    figures.finish_figure(fig, FIGURE_FILE, save=args.save, no_show=args.no_show)
+    names = input_data.CLASS_NAMES[input_data.dataset_shown(args.dataset, args.data_dir)]
+    codes_path = os.path.splitext(args.save)[0] + "_codes.png" if args.save else "dn_ae_test_codes.png"
+    figures.finish_figures([(fig, args.save or FIGURE_FILE),
+                            (codes_figure(panels, mnist.test.labels, names), codes_path)],
+                           save=bool(args.save), no_show=args.no_show)
     return 0
 
 

@@ -34,6 +34,17 @@ def positive_float(text):
     return value
 
 
+def probability(text):
+    """argparse type: a number from 0 up to, not including, 1."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number from 0 to below 1, not {text!r}") from None
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"must be a number from 0 to below 1, not {text!r}")
+    return value
+
+
 def add_training_arguments(parser, epochs, batch_size, learning_rate, seed_help=None):
     """Adds the options every training script takes, with the script's defaults."""
     group = parser.add_argument_group("training")

@@ -15,6 +15,8 @@ import numpy as np
 from matplotlib.backends import BackendFilter, backend_registry
 from matplotlib.ticker import MaxNLocator
 
+MARKERS = "o^sDv<>phX"  # one per class, so classes differ without colour too
+
 
 def add_figure_arguments(parser, default_path):
     """Adds --save PATH and --no-show; default_path is where the help says a PNG goes."""
@@ -63,11 +65,12 @@ def finish_figure(fig, default_path, save=None, no_show=False):
     return finish_figures([(fig, save or default_path)], save=bool(save), no_show=no_show)
 
 
-def loss_curve(epochs, train_costs, val_losses, title, stages=None):
+def loss_curve(epochs, train_costs, val_losses, title, stages=None,
+               ylabel="mean per-image L2 error"):
     """The slides' loss curve: training cost and validation loss against epoch.
 
     stages: optional name of each epoch's training stage; a dotted line and
-    the name mark where each stage begins.
+    the name mark where each stage begins. ylabel: what the loss measures.
     """
     fig, ax = plt.subplots(figsize=(7, 4.5))
     marker = "o" if len(epochs) < 30 else None
@@ -83,24 +86,63 @@ def loss_curve(epochs, train_costs, val_losses, title, stages=None):
                             va="top", fontsize=8, color="dimgrey", rotation=90)
     ax.set_xlabel("epoch")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set_ylabel("mean per-image L2 error")
+    ax.set_ylabel(ylabel)
     ax.set_title(title)
     ax.grid(True, alpha=0.3)
     ax.legend()
     return fig
 
 
-def image_rows(rows, title):
-    """A grid of 28x28 images in grey, one labelled row per (label, images) pair."""
+def image_rows(rows, title, signed=False):
+    """A grid of 28x28 images, one labelled row per (label, images) pair.
+
+    Images in [0, 1] are shown in grey; signed ones (weights, components) in
+    blue and red around white, each scaled to its own largest magnitude.
+    """
     n = len(rows[0][1])
     fig, axes = plt.subplots(len(rows), n, figsize=(1.6 + 0.9 * n, 0.5 + 0.95 * len(rows)),
                              squeeze=False)
     for r, (label, images) in enumerate(rows):
         for c in range(n):
             ax = axes[r][c]
-            ax.imshow(np.reshape(images[c], (28, 28)), cmap="gray", vmin=0, vmax=1)
+            image = np.reshape(images[c], (28, 28))
+            if signed:
+                top = float(np.abs(image).max()) or 1.0
+                ax.imshow(image, cmap="RdBu_r", vmin=-top, vmax=top)
+            else:
+                ax.imshow(image, cmap="gray", vmin=0, vmax=1)
             ax.set_xticks([])
             ax.set_yticks([])
         axes[r][0].set_ylabel(label, rotation=0, ha="right", va="center", fontsize=9)
     fig.suptitle(title)
     return fig
+
+
+def in_2d(codes, like=None):
+    """Codes as 2-D points: as they are when 2-wide, else projected on two principal components.
+
+    like: codes whose first two principal components to use (default: these).
+    """
+    if codes.shape[1] <= 2:
+        return codes if codes.shape[1] == 2 else np.hstack([codes, np.zeros_like(codes)])
+    reference = codes if like is None else like
+    mean = reference.mean(axis=0)
+    _, _, components = np.linalg.svd(reference - mean, full_matrices=False)
+    return (codes - mean) @ components[:2].T
+
+
+def scatter_classes(ax, points, labels, names, size=4, alpha=0.6):
+    """One colour and marker per class; labels index names."""
+    colours = plt.get_cmap("tab10")
+    for k, name in enumerate(names):
+        mine = labels == k
+        ax.scatter(points[mine, 0], points[mine, 1], s=size, alpha=alpha, color=colours(k),
+                   marker=MARKERS[k], label=name)
+    ax.grid(True, alpha=0.3)
+
+
+def class_legend(ax, below=False):
+    """The classes' legend, right of the axes (or below them)."""
+    where = (dict(loc="upper center", bbox_to_anchor=(0.5, -0.07), ncol=5) if below
+             else dict(loc="center left", bbox_to_anchor=(1, 0.5)))
+    ax.legend(markerscale=3, fontsize=8, title="class", **where)

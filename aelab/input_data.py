@@ -79,6 +79,9 @@ SOURCES = {
     ),
 }
 DEFAULT_DATASET = "mnist"
+CLASS_NAMES = {"mnist": tuple(str(digit) for digit in range(10)),
+               "fashion": ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+                           "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")}
 # The first ten training labels of each dataset: MNIST's digits 5 0 4 1 9 ..., and
 # Fashion-MNIST's ankle boot, T-shirts, dress, ... (repacked copies have other checksums).
 FIRST_LABELS = {"mnist": (5, 0, 4, 1, 9, 2, 1, 3, 1, 4), "fashion": (9, 0, 0, 3, 0, 2, 7, 2, 5, 5)}
@@ -314,6 +317,14 @@ def identify(folder):
         return None
     first = tuple(int(label) for label in _read_idx(path, LABEL_MAGIC)[:len(FIRST_LABELS["mnist"])])
     return next((name for name, labels in FIRST_LABELS.items() if labels == first), None)
+
+
+def dataset_shown(dataset, data_dir):
+    """The dataset to name in titles and legends: what the folder holds (identify), else dataset_name.
+
+    A workshop handout keeps Fashion-MNIST in ./mnist/data/, MNIST's folder.
+    """
+    return identify(data_dir or default_data_dir(dataset)) or dataset_name(dataset, data_dir)
 
 
 def dataset_name(dataset, data_dir):

@@ -189,6 +189,49 @@ def evaluate(output, x):
     return val_loss, in_im_op, out_im_op, val_summary_op
 
 
+def cross_entropy(output, x):
+    """Each image's cross-entropy H(x || output), summed over its pixels.
+
+    The slides' theory names it beside the squared error: L_H(x, z) = H(B_x || B_z),
+    x and z read as pixel probabilities. It is computed from the logits of the
+    sigmoid that gave `output` (tf.nn.sigmoid_cross_entropy_with_logits), which
+    stays finite where the sigmoid saturates at 0 or 1.
+
+    Args:
+      output: (batch, 784) float32, the decoder's output: a tf.nn.sigmoid.
+      x: (batch, 784) float32 images in [0, 1], the target.
+
+    Returns:
+      (batch,) float32.
+    """
+    if output.op.type != "Sigmoid":
+        raise ValueError(f"cross_entropy needs the output of a sigmoid, not of {output.op.type}")
+    logits = output.op.inputs[0]
+    return tf.reduce_sum(tf.nn.sigmoid_cross_entropy_with_logits(labels=x, logits=logits), 1)
+
+
+def cross_entropy_loss(output, x):
+    """`loss` with the cross-entropy in place of the L2 distance: (train_loss, train_summary_op)."""
+    with tf.variable_scope("training"):
+        train_loss = tf.reduce_mean(cross_entropy(output, x))
+        train_summary_op = tf.summary.scalar("train_cost", train_loss)
+    return train_loss, train_summary_op
+
+
+def cross_entropy_evaluate(output, x):
+    """`evaluate` with the cross-entropy in place of the L2 distance."""
+    with tf.variable_scope("validation"):
+        in_im_op = image_summary("input_image", x)
+        out_im_op = image_summary("output_image", output)
+        val_loss = tf.reduce_mean(cross_entropy(output, x))
+        val_summary_op = tf.summary.scalar("val_cost", val_loss)
+    return val_loss, in_im_op, out_im_op, val_summary_op
+
+
+# The reconstruction losses a training script can use (--loss), each as (loss, evaluate).
+LOSSES = {"l2": (loss, evaluate), "cross-entropy": (cross_entropy_loss, cross_entropy_evaluate)}
+
+
 def corrupt_input(x):
     """Masking noise, as on the slide: x times a random matrix of 0s and 1s.
 
@@ -203,3 +246,42 @@ def corrupt_input(x):
     """
     corrupting_matrix = tf.random_uniform(shape=tf.shape(x), minval=0, maxval=2, dtype=tf.int32)
     return x * tf.cast(corrupting_matrix, tf.float32)
+
+
+def masking_noise(x, corruption):
+    """corrupt_input at any level: each pixel (or unit) is zeroed with probability `corruption`.
+
+    At the slides' 1/2 it is the same noise as corrupt_input, which draws it
+    as integers, as the slide shows.
+    """
+    return x * tf.cast(tf.random_uniform(tf.shape(x)) >= corruption, tf.float32)
+
+
+def linear_autoencoder(x, n_code):
+    """784 -> n_code -> 784 with no activation and no batch norm, on mean-centred images.
+
+    The slides' theory: such a network, trained on the squared error, learns
+    hidden units that span the same space as the first n_code principal
+    components. The training images' mean is a variable (not trained), set
+    once by the training script, so a checkpoint holds all a reload needs.
+
+    Args:
+      x: (batch, 784) float32 images.
+      n_code: size of the code.
+
+    Returns:
+      mean: (784,) variable; code: (batch, n_code); output: (batch, 784),
+      the reconstruction with the mean added back.
+    """
+    with tf.variable_scope("linear"):
+        mean = tf.get_variable("mean", [n_input], trainable=False,
+                               initializer=tf.zeros_initializer())
+        W_encode = tf.get_variable("W_encode", [n_input, n_code],
+                                   initializer=tf.random_normal_initializer(stddev=n_input ** -0.5))
+        b_encode = tf.get_variable("b_encode", [n_code], initializer=tf.zeros_initializer())
+        W_decode = tf.get_variable("W_decode", [n_code, n_input],
+                                   initializer=tf.random_normal_initializer(stddev=n_code ** -0.5))
+        b_decode = tf.get_variable("b_decode", [n_input], initializer=tf.zeros_initializer())
+        code = tf.matmul(x - mean, W_encode) + b_encode
+        output = tf.matmul(code, W_decode) + b_decode + mean
+    return mean, code, output

@@ -93,9 +93,13 @@ class Autoencoder:
             self.x = tf.placeholder(tf.float32, name="x", shape=[None, model.n_input])
             self.phase_train = tf.placeholder(tf.bool, name="phase_train", shape=[])
             self.encoder_hidden = config.get("encoder_hidden", model.ENCODER_HIDDEN)
-            self.code = model.encoder(self.x, self.n_code, self.phase_train, self.encoder_hidden)
-            self.output = model.decoder(self.code, self.n_code, self.phase_train,
-                                        config.get("decoder_hidden", model.DECODER_HIDDEN))
+            if self.name == runs.LINEAR_AUTOENCODER:
+                _, self.code, self.output = model.linear_autoencoder(self.x, self.n_code)
+            else:
+                self.code = model.encoder(self.x, self.n_code, self.phase_train,
+                                          self.encoder_hidden)
+                self.output = model.decoder(self.code, self.n_code, self.phase_train,
+                                            config.get("decoder_hidden", model.DECODER_HIDDEN))
             self.sess = tf.Session(graph=self.graph)
             try:
                 mismatch = _mismatch(prefix, tf.global_variables())
@@ -110,24 +114,34 @@ class Autoencoder:
 
     @property
     def label(self):
-        kind = "denoising autoencoder" if self.name == runs.DENOISING_AUTOENCODER else "deep autoencoder"
+        """What the model is, e.g. "denoising autoencoder (25% masking), epoch 10"."""
+        details = []
+        if self.config.get("loss", "l2") not in ("l2", "squared error"):
+            details.append(self.config["loss"])
+        if self.name == runs.DENOISING_AUTOENCODER and self.config.get("corruption", 0.5) != 0.5:
+            details.append(f"{self.config['corruption']:.0%} masking")
+        kind = runs.TITLES[self.name] + (f" ({', '.join(details)})" if details else "")
         return f"{kind}, epoch {self.epoch}" if self.epoch is not None else kind
 
-    def _run(self, tensor, images, batch=2000):
+    def _run(self, tensor, fed, values, batch=2000):
         feed = {self.phase_train: False}  # batch norm's moving averages: inference
         parts = []
-        for start in range(0, len(images), batch):
-            feed[self.x] = images[start:start + batch]
+        for start in range(0, len(values), batch):
+            feed[fed] = values[start:start + batch]
             parts.append(self.sess.run(tensor, feed_dict=feed))
         return np.concatenate(parts)
 
     def encode(self, images):
         """(N, 784) images -> (N, n_code) codes, with the input as given (no corruption)."""
-        return self._run(self.code, images)
+        return self._run(self.code, self.x, images)
 
     def reconstruct(self, images):
         """(N, 784) images -> (N, 784) outputs, with the input as given (no corruption)."""
-        return self._run(self.output, images)
+        return self._run(self.output, self.x, images)
+
+    def decode(self, codes):
+        """(N, n_code) codes -> (N, 784) images: the decoder alone, fed the codes."""
+        return self._run(self.output, self.code, np.asarray(codes, np.float32))
 
 
 def load(path, expect=None):

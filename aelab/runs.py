@@ -35,9 +35,18 @@ from aelab.stacking import WHOLE_NETWORK
 # The two models a run folder can hold, as named in its config file.
 AUTOENCODER = "autoencoder"
 DENOISING_AUTOENCODER = "denoising_autoencoder"
-MODELS = (AUTOENCODER, DENOISING_AUTOENCODER)
+LINEAR_AUTOENCODER = "linear_autoencoder"
+MODELS = (AUTOENCODER, DENOISING_AUTOENCODER, LINEAR_AUTOENCODER)
 TRAINED_BY = {AUTOENCODER: "autoencoder_mnist.py",
-              DENOISING_AUTOENCODER: "denoising_autoencoder_mnist.py"}
+              DENOISING_AUTOENCODER: "denoising_autoencoder_mnist.py",
+              LINEAR_AUTOENCODER: "linear_ae_vs_pca.py"}
+TITLES = {AUTOENCODER: "deep autoencoder", DENOISING_AUTOENCODER: "denoising autoencoder",
+          LINEAR_AUTOENCODER: "linear autoencoder"}
+# What a run learns, as its options name it: a run is resumed only with the same. The
+# values are those of configs written before an option existed.
+LEARNS = {"loss": "l2", "corruption": 0.5, "pretrain": "none", "pretrain_epochs": 5}
+LOSS_LABELS = {"l2": "mean per-image L2 error", "cross-entropy": "mean per-image cross-entropy",
+               "squared error": "mean squared error per pixel"}
 CONFIG_FILE = "model_config.json"
 RECORD_FILE = "record.csv"
 RECORD_FIELDS = ["epoch", "global_step", "train_cost", "val_loss", "seconds", "train_seconds",
@@ -49,6 +58,8 @@ _NAME = re.compile(re.escape(PREFIX) + r"-(\d+)-(\d+)$")
 
 
 def default_logdir(model, n_code):
+    if model == LINEAR_AUTOENCODER:
+        return f"linear_autoencoder_hidden={n_code}_logs"
     return f"{'dn_' if model == DENOISING_AUTOENCODER else ''}mnist_autoencoder_hidden={n_code}_logs"
 
 
@@ -170,7 +181,7 @@ def append_record(logdir, row):
 # ---------------------------------------------------------------- a run
 
 class Run(cli.Steps):
-    """The bookkeeping of one training run of autoencoder_mnist.py or denoising_autoencoder_mnist.py.
+    """The bookkeeping of one training run of a script named in TRAINED_BY.
 
     Made once the data and the graph are ready (it only checks the folder
     then: nothing is written until `start`), and used as a context manager
@@ -179,22 +190,32 @@ class Run(cli.Steps):
 
     Args:
       args: the script's options (n_code, logdir, restart, epochs, batch size, ...).
-      model: AUTOENCODER or DENOISING_AUTOENCODER.
+      model: one of MODELS.
       total_batch: training steps per epoch.
+      curve_is_the_figure: the loss curve is the script's figure: shown at the
+        end where there is a display, and written to --save too (else it is
+        only written into the run folder).
       settings: more of what model_config.json records (the architecture).
+        What the run learns (LEARNS: loss, corruption, pretrain, pretrain_epochs)
+        is taken from args where it has them, or from settings; a run is
+        resumed only with the same.
     """
 
-    def __init__(self, args, model, total_batch, **settings):
+    def __init__(self, args, model, total_batch, curve_is_the_figure=True, **settings):
         super().__init__(total_batch)
         self.args, self.model, self.logdir = args, model, args.logdir
-        self.settings = dict(
-            learning_rate=args.learning_rate, batch_size=args.batch_size,
-            dataset=input_data.dataset_name(args.dataset, args.data_dir),
-            data_dir=os.path.abspath(args.data_dir) if args.data_dir else None,
-            validation_size=args.validation_size, pretrain=args.pretrain,
-            pretrain_epochs=args.pretrain_epochs, **settings)
-        # The denoising autoencoder is validated and tested on corrupted input, as it trains.
-        self.note = " (input corrupted, as in training)" if model == DENOISING_AUTOENCODER else ""
+        self.curve_is_the_figure = curve_is_the_figure
+        learns = {key: getattr(args, key) for key in LEARNS if getattr(args, key, None) is not None}
+        self.settings = {
+            "learning_rate": args.learning_rate, "batch_size": args.batch_size,
+            "dataset": input_data.dataset_name(args.dataset, args.data_dir),
+            "data_dir": os.path.abspath(args.data_dir) if args.data_dir else None,
+            "validation_size": args.validation_size, **learns, **settings}
+        # Said after each validation and test loss: what it measures, where that is not the lab's.
+        notes = ["cross-entropy"] if self.settings.get("loss") == "cross-entropy" else []
+        if model == DENOISING_AUTOENCODER:
+            notes.append("input corrupted, as in training")
+        self.note = f" ({'; '.join(notes)})" if notes else ""
         self.resume_from = None if args.restart else self._resumable()
         self.sess = self.saver = None
         self.start_epoch = 0
@@ -217,14 +238,15 @@ class Run(cli.Steps):
             raise LabError(f"{self.logdir} holds {held}, not of {TRAINED_BY[self.model]} with "
                            f"N_CODE {self.args.n_code}; choose another --logdir, or --restart to "
                            f"move that run aside")
-        wanted = {key: self.settings[key] for key in ("pretrain", "pretrain_epochs")}
-        held = {key: config.get(key, wanted[key]) for key in wanted}
-        if held != wanted:
-            raise LabError(f"{self.logdir} was trained with --pretrain {held['pretrain']} "
-                           f"--pretrain-epochs {held['pretrain_epochs']}; resume with the same, "
+        differ = {key: config.get(key, LEARNS[key]) for key in LEARNS if key in self.settings
+                  and config.get(key, LEARNS[key]) != self.settings[key]}
+        if differ:
+            held = " ".join(f"--{key.replace('_', '-')} {value}" for key, value in differ.items())
+            raise LabError(f"{self.logdir} was trained with {held}; resume with the same, "
                            f"or --restart to move that run aside")
         for key in ("encoder_hidden", "decoder_hidden"):
-            if list(config.get(key, self.settings[key])) != list(self.settings[key]):
+            if key in self.settings and list(config.get(key, self.settings[key])) != list(
+                    self.settings[key]):
                 raise LabError(f"{self.logdir} holds a model with {key} {config[key]}, not "
                                f"{list(self.settings[key])}; choose another --logdir, or "
                                f"--restart to move that run aside")
@@ -309,15 +331,15 @@ class Run(cli.Steps):
         """Draws the record as the slides' loss curve into the run folder (and --save)."""
         if not self.rows:
             return
-        kind = "Denoising" if self.model == DENOISING_AUTOENCODER else "Deep"
         fig = figures.loss_curve([int(r["epoch"]) for r in self.rows],
                                  [float(r["train_cost"]) for r in self.rows],
                                  [float(r["val_loss"]) for r in self.rows],
-                                 f"{kind} autoencoder, N_CODE={self.args.n_code}: loss by epoch",
-                                 [r.get("stage") or WHOLE_NETWORK for r in self.rows])
+                                 f"{TITLES[self.model].capitalize()}, N_CODE={self.args.n_code}: "
+                                 f"loss by epoch", [r.get("stage") or WHOLE_NETWORK for r in self.rows],
+                                 LOSS_LABELS[self.settings.get("loss", "l2")])
         figures.save_figure(fig, os.path.join(self.logdir, LOSS_CURVE_FILE))
-        if self.args.save:
+        if self.curve_is_the_figure and self.args.save:
             figures.save_figure(fig, self.args.save)
-        if show and not self.args.no_show and figures.has_display():
+        if self.curve_is_the_figure and show and not self.args.no_show and figures.has_display():
             figures.plt.show()
         figures.plt.close(fig)

@@ -11,7 +11,7 @@ stacked_autoencoder_classifier.py, whose own fine-tuning also runs through
 import tensorflow.compat.v1 as tf
 
 from aelab import LabError, cli
-from aelab.model import layer, loss, n_input, training
+from aelab.model import layer, loss, masking_noise, n_input, training
 
 # Encoder layer k and the decoder layer that mirrors it, in the lab model's scopes
 ENCODER_SCOPES = ("encoder/hidden_1", "encoder/hidden_2", "encoder/hidden_3", "encoder/code")
@@ -32,11 +32,6 @@ class Stage:
 def encoder_widths(n_code, hidden):
     """Widths of the lab encoder's input and layers: [784, *hidden, n_code]."""
     return [n_input, *hidden, n_code]
-
-
-def masking_noise(h, rate):
-    """Zeroes each unit of h with probability `rate` (corrupt_input's rate-1/2 noise, at any rate)."""
-    return h * tf.cast(tf.random_uniform(tf.shape(h)) >= rate, tf.float32)
 
 
 def layerwise_stage(x, widths, stage, phase_train, encoder_scopes, decoder_scopes, noise=0.0):
@@ -143,11 +138,11 @@ def check_schedule(parser, args):
                      f"{n * args.pretrain_epochs}")
 
 
-def lab_stages(args, x, phase_train, global_step, encoder_hidden, decoder_hidden, noisy):
+def lab_stages(args, x, phase_train, global_step, encoder_hidden, decoder_hidden):
     """The lab model's layer-wise stages with --pretrain layerwise, else none.
 
-    noisy: the denoising autoencoder's stages corrupt their input (stacked
-    denoising autoencoders), with corrupt_input's rate of 1/2.
+    The denoising autoencoder's stages corrupt their input at its --corruption
+    level (stacked denoising autoencoders).
     """
     if args.pretrain != "layerwise":
         return []
@@ -156,7 +151,7 @@ def lab_stages(args, x, phase_train, global_step, encoder_hidden, decoder_hidden
         raise LabError(f"--pretrain layerwise needs the decoder to mirror the encoder; the "
                        f"architecture has encoder {widths[1:-1]} and decoder {list(decoder_hidden)}")
     return layerwise_training(x, widths, phase_train, ENCODER_SCOPES, DECODER_SCOPES, global_step,
-                              args.learning_rate, 0.5 if noisy else 0.0)
+                              args.learning_rate, args.corruption or 0.0)
 
 
 def pretrain(run, stages, mnist, x, train_feed, eval_op, validation_feed):

@@ -77,22 +77,26 @@ def test_dn_ae_test_with_and_without_a_plain_autoencoder(runs, tmp_path):
     result = run("dn_ae_test.py", dn(runs, "model-checkpoint-0001-5.meta"), cwd=tmp_path)
     lines = result.stdout.splitlines()
     assert lines[0] == ("L2 error against the clean test images (mean over 500, "
-                        "50% of pixels zeroed):")
+                        "50% of pixels zeroed, as the model was trained):")
     assert re.fullmatch(r"  corrupted input\s+\d+\.\d{4}", lines[1])
     assert re.fullmatch(r"  denoising autoencoder, epoch 1\s+\d+\.\d{4}", lines[2])
     assert "Figure saved: dn_ae_test.png" in result.stderr
+    assert "Figure saved: dn_ae_test_codes.png" in result.stderr
     assert tile_rows(tmp_path / "dn_ae_test.png") == 3  # original, corrupted, reconstructed
 
     both = run("dn_ae_test.py", dn(runs, "model-checkpoint-0001-5.data-00000-of-00001"), ae(runs),
                "--save", "both.png", cwd=tmp_path)
     assert re.search(r"  deep autoencoder, epoch 3\s+\d+\.\d{4}", both.stdout)
     assert tile_rows(tmp_path / "both.png") == 4
+    assert (tmp_path / "both_codes.png").is_file()
 
 
 def test_dn_ae_test_corruption_strength(runs, tmp_path):
-    result = run("dn_ae_test.py", dn(runs), "--drop-prob", 0, "--no-show", cwd=tmp_path)
+    result = run("dn_ae_test.py", dn(runs), "--corruption", 0, "--no-show", cwd=tmp_path)
     assert re.search(r"  corrupted input\s+0\.0000\n", result.stdout)
-    assert "0% of pixels zeroed" in result.stdout
+    assert "0% of pixels zeroed, --corruption" in result.stdout
+    older = run("dn_ae_test.py", dn(runs), "--drop-prob", 0.3, "--no-show", cwd=tmp_path)
+    assert "30% of pixels zeroed, --corruption" in older.stdout  # the earlier name still works
 
 
 def _fails(script, *args, cwd):
@@ -137,5 +141,5 @@ def test_wrong_checkpoint_arguments_each_get_one_clear_line(runs, tmp_path):
                                                         cwd=tmp_path)
     assert "give a checkpoint of autoencoder_mnist.py" in _fails("dn_ae_test.py", dn(runs), dn(runs),
                                                                  cwd=tmp_path)
-    assert "--drop-prob: must be between 0 and 1" in _fails("dn_ae_test.py", dn(runs),
-                                                             "--drop-prob", 2, cwd=tmp_path)
+    assert "argument --corruption/--drop-prob: must be a number from 0 to below 1, not '2'" in _fails(
+        "dn_ae_test.py", dn(runs), "--drop-prob", 2, cwd=tmp_path)
