@@ -107,7 +107,7 @@ def train(args, model):
     loss, evaluate = LOSSES[args.loss]  # the slides' L2, or the cross-entropy (--loss)
     mnist = input_data.read_data_sets(args.data_dir, one_hot=True, dataset=args.dataset,
                                       validation_size=args.validation_size, seed=args.seed)
-    cli.check_batch_size(batch_size, mnist.train)
+    cli.check_sizes(mnist, batch_size)
     total_batch = min(int(mnist.train.num_examples / batch_size), args.steps_per_epoch)
     with tf.Graph().as_default():
         tf.set_random_seed(args.seed)
@@ -144,7 +144,7 @@ def train(args, model):
                     run.step_done(new_cost)  # progress bar; Ctrl-C or NaN ends the `with` here
                 print("Epoch:", "%04d" % (epoch + 1), "cost =", "{:.9f}".format(avg_cost))
 
-                validation_loss, in_im, out_im, val_summary = sess.run(
+                validation_loss, in_im, out_im, val_summary = run.evaluate(  # in batches
                     [eval_op, in_im_op, out_im_op, val_summary_op], feed_dict=validation)
                 for summary in (in_im, out_im, val_summary):
                     val_writer.add_summary(summary, run.step)
@@ -153,8 +153,8 @@ def train(args, model):
                 run.epoch_done(epoch + 1, avg_cost, validation_loss)
 
             print("Optimization Finished!")
-            test_loss = sess.run(eval_op, feed_dict={x: mnist.test.images, phase_train: False,
-                                                      **feed})
+            test_loss = run.evaluate(eval_op, feed_dict={x: mnist.test.images, phase_train: False,
+                                                          **feed})
             print("Test Loss:", str(test_loss) + run.note)
     return run.finish()
 

@@ -44,7 +44,7 @@ def main(argv=None):
     learning_rate, training_epoch, batch_size = args.learning_rate, args.epochs, args.batch_size
     mnist = input_data.read_data_sets(args.data_dir, one_hot=True, dataset=args.dataset,
                                       validation_size=args.validation_size, seed=args.seed)
-    cli.check_batch_size(batch_size, mnist.train)
+    cli.check_sizes(mnist, batch_size)
     tf.set_random_seed(args.seed)
 
     # 신경망 모델 구성
@@ -99,9 +99,9 @@ def stopped(steps, epochs):
         print(f"error: the cost became {steps.bad_cost} in epoch {steps.epoch}; "
               f"try a lower --learning-rate", file=sys.stderr)
         return 1
-    print(f"Interrupted in epoch {steps.epoch}. This model is not saved; "
-          f"a full run of {epochs} epochs takes a few minutes.", file=sys.stderr)
-    return 130
+    print(f"Stopped ({cli.signal_name(steps.signal)}) in epoch {steps.epoch}. This model is not "
+          f"saved; a full run of {epochs} epochs takes a few minutes.", file=sys.stderr)
+    return steps.exit_status
 
 
 if __name__ == "__main__":

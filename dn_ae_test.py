@@ -44,7 +44,7 @@ def parse_args(argv):
                         default=None, metavar="NU",
                         help="share of the pixels zeroed (default: the level the model was "
                              "trained with, 0.5 unless its --corruption said otherwise)")
-    parser.add_argument("--seed", type=int, default=0,
+    parser.add_argument("--seed", type=cli.seed, default=0,
                         help="seed of the corruption, so reruns show the same images (default: 0)")
     cli.add_data_arguments(parser, recorded=True)
     figures.add_figure_arguments(parser, f"{FIGURE_FILE} and dn_ae_test_codes.png")

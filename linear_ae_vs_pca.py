@@ -87,7 +87,7 @@ def main(argv=None):
     learning_rate, training_epochs, batch_size = args.learning_rate, args.epochs, args.batch_size
     mnist = input_data.read_data_sets(args.data_dir, one_hot=True, dataset=args.dataset,
                                       validation_size=args.validation_size, seed=args.seed)
-    cli.check_batch_size(batch_size, mnist.train)
+    cli.check_sizes(mnist, batch_size)
     total_batch = min(int(mnist.train.num_examples / batch_size), args.steps_per_epoch)
     with tf.Graph().as_default():
         tf.set_random_seed(args.seed)
@@ -112,7 +112,7 @@ def main(argv=None):
                     avg_cost += new_cost / total_batch
                     run.step_done(new_cost)  # progress bar; Ctrl-C or NaN ends the `with` here
                 print("Epoch:", "%04d" % (epoch + 1), "cost =", "{:.9f}".format(avg_cost))
-                validation_loss = sess.run(cost, feed_dict={x: mnist.validation.images})
+                validation_loss = run.evaluate(cost, feed_dict={x: mnist.validation.images})
                 print("Validation Loss:", validation_loss)
                 saver.save(sess, run.checkpoint_path(epoch + 1), global_step=global_step)
                 run.epoch_done(epoch + 1, avg_cost, validation_loss)

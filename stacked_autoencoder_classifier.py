@@ -170,7 +170,7 @@ def main(argv=None):
                                       validation_size=args.validation_size, seed=args.seed)
     mnist = mnist._replace(train=input_data.DataSet(mnist.train.images[:args.train_size],
                                                     mnist.train.labels[:args.train_size], args.seed))
-    cli.check_batch_size(args.batch_size, mnist.train)
+    cli.check_sizes(mnist, args.batch_size)
     total_batch = min(int(mnist.train.num_examples / args.batch_size), args.steps_per_epoch)
     layers = f"{len(args.hidden)} x {args.pretrain_epochs} epochs"
     rows = [("random", None, "none"),
@@ -191,10 +191,14 @@ def main(argv=None):
             encoder = "-".join(map(str, result.widths))
             print(f"{name:<32} {encoder:<20} {pretraining:<44} {result.test_error:>10.2%} "
                   f"{result.seconds:>7.1f}s")
+    if steps.stopped == "diverged":
+        print(f"error: the cost became {steps.bad_cost} in row {name}; the rows above are "
+              f"complete. Try a lower --learning-rate.", file=sys.stderr)
+        return 1
     if steps.stopped:
-        print(f"{'Interrupted' if steps.stopped == 'interrupted' else 'error: the cost diverged'}"
-              f" in row {name}; the rows above are complete.", file=sys.stderr)
-        return 130 if steps.stopped == "interrupted" else 1
+        print(f"Interrupted ({cli.signal_name(steps.signal)}) in row {name}; the rows above are "
+              f"complete.", file=sys.stderr)
+        return steps.exit_status
 
     fig, ax = plt.subplots(figsize=(7, 4.5))
     for result in results:

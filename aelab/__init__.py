@@ -30,6 +30,14 @@ class LabError(SystemExit):
         self.message = message
 
 
+def _interrupted_quietly(kind, value, traceback):
+    """sys.excepthook: Ctrl-C that nothing caught (during start-up, say) ends without a traceback."""
+    if issubclass(kind, KeyboardInterrupt):
+        print("\nInterrupted.", file=sys.stderr)
+    else:
+        _previous_excepthook(kind, value, traceback)
+
+
 def _start_tensorflow_quietly():
     """Imports TensorFlow and lets it find its devices with stderr captured, then replays the rest."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -50,4 +58,6 @@ def _start_tensorflow_quietly():
             sys.stderr.write("".join(line + "\n" for line in said if not _NOISE.match(line)))
 
 
+_previous_excepthook = sys.excepthook
+sys.excepthook = _interrupted_quietly
 _start_tensorflow_quietly()

@@ -34,6 +34,29 @@ def positive_float(text):
     return value
 
 
+def seed(text):
+    """argparse type: a random seed NumPy accepts, 0 to 2**32 - 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if not 0 <= value < 2 ** 32:
+        raise argparse.ArgumentTypeError(f"must be a whole number from 0 to {2 ** 32 - 1}, "
+                                         f"not {text!r}")
+    return value
+
+
+def count(text):
+    """argparse type: a whole number of at least 0."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least 0, not {text!r}")
+    return value
+
+
 def probability(text):
     """argparse type: a number from 0 up to, not including, 1."""
     try:
@@ -54,7 +77,7 @@ def add_training_arguments(parser, epochs, batch_size, learning_rate, seed_help=
                        help=f"images per training step (default: {batch_size})")
     group.add_argument("--learning-rate", type=positive_float, default=learning_rate,
                        metavar="LR", help=f"optimiser learning rate (default: {learning_rate})")
-    group.add_argument("--seed", type=int, default=None,
+    group.add_argument("--seed", type=seed, default=None,
                        help=seed_help or "random seed for weights, batches and noise "
                                          "(default: none, each run differs)")
     group.add_argument("--steps-per-epoch", type=positive_int, default=math.inf, metavar="N",
@@ -80,7 +103,7 @@ def add_data_arguments(parser, recorded=False):
     group.add_argument("--data-dir", metavar="DIR", default=None,
                        help=f"folder with the four IDX files (default: "
                             f"{RECORDED if recorded else folders})")
-    group.add_argument("--validation-size", metavar="N", type=int,
+    group.add_argument("--validation-size", metavar="N", type=count,
                        default=None if recorded else input_data.DEFAULT_VALIDATION_SIZE,
                        help=f"first N training images held out for validation (default: "
                             f"{RECORDED if recorded else input_data.DEFAULT_VALIDATION_SIZE})")
@@ -100,12 +123,20 @@ def use_recorded_data(args, config):
         args.validation_size = config.get("validation_size", input_data.DEFAULT_VALIDATION_SIZE)
 
 
-def check_batch_size(batch_size, train_set):
-    """Stops with a clear line when a batch would not fit in the training set."""
-    if batch_size > train_set.num_examples:
+def check_sizes(mnist, batch_size):
+    """Stops with one line where the data sets leave nothing to validate or train on."""
+    validation, train = mnist.validation.num_examples, mnist.train.num_examples
+    if validation == 0:
+        raise input_data.DataError("--validation-size 0 leaves no images to validate on; use at "
+                                   f"least 1 (the default is {input_data.DEFAULT_VALIDATION_SIZE})")
+    if train == 0:
+        raise input_data.DataError(f"--validation-size {validation} takes every training image, "
+                                   f"leaving none to train on; use at most "
+                                   f"{validation - batch_size}")
+    if batch_size > train:
         raise input_data.DataError(
             f"--batch-size {batch_size} is larger than the training set "
-            f"({train_set.num_examples} images); use a smaller one")
+            f"({train} images); use a smaller one")
 
 
 class Progress:
@@ -129,17 +160,27 @@ class Progress:
 
 
 class Stop(Exception):
-    """Raised by Steps at a safe point to end its `with` block: Ctrl-C, or a cost that is not a number."""
+    """Raised by Steps at a safe point to end its `with` block: a stop signal, or a cost that is not a number."""
+
+
+# Signals that ask a run to stop: Ctrl-C, `kill`/`timeout`/`docker stop`, a closed terminal or
+# ssh session, and Ctrl-Break on Windows (SIGHUP exists only on POSIX, SIGBREAK only on Windows).
+STOP_SIGNALS = [getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP", "SIGBREAK")
+                if hasattr(signal, name)]
+
+
+def signal_name(signum):
+    return "Ctrl-C" if signum == signal.SIGINT else signal.Signals(signum).name
 
 
 class Steps:
-    """What a training loop checks after each step: Ctrl-C, a cost that is not a number, progress.
+    """What a training loop checks after each step: a stop signal, a cost that is not a number, progress.
 
     Use it as a context manager around the loop. Inside, the first Ctrl-C
-    (SIGINT) only asks to stop; the next `step_done` (or `check`) then ends
-    the `with` block, and `stopped` says why: "interrupted", or "diverged"
-    when the cost was not finite (`bad_cost`). A second Ctrl-C raises
-    KeyboardInterrupt as usual, for a user who cannot wait. Every
+    (or SIGTERM, SIGHUP) only asks to stop; the next `step_done` (or `check`)
+    then ends the `with` block, and `stopped` says why: "interrupted" (by
+    `signal`), or "diverged" when the cost was not finite (`bad_cost`). A
+    second signal stops at once, for a user who cannot wait. Every
     `total_batch` steps make an epoch, with its own progress bar labelled
     `label` and the epoch's number.
     """
@@ -150,25 +191,35 @@ class Steps:
         self.step = 0          # steps done in all
         self.in_epoch = 0      # steps done in the current epoch
         self.stopped = None
+        self.signal = None
         self.bad_cost = None
         self._cost_sum = 0.0
         self._progress = None
-        self._previous_handler = None
+        self._previous_handlers = {}
 
     def _interrupt(self, signum, frame):
         if self.stopped == "interrupted":
-            raise KeyboardInterrupt
-        self.stopped = "interrupted"
-        print("\nStopping at the end of this step (Ctrl-C again to force)...",
+            if signum == signal.SIGINT:
+                raise KeyboardInterrupt
+            raise SystemExit(128 + signum)
+        self.stopped, self.signal = "interrupted", signum
+        print(f"\nStopping at the end of this step ({signal_name(signum)}; again to force)...",
               file=sys.stderr, flush=True)
 
+    @property
+    def exit_status(self):
+        """The status a stopped run ends with: 128 + the signal's number (130 for Ctrl-C)."""
+        return 128 + self.signal
+
     def __enter__(self):
-        self._previous_handler = signal.signal(signal.SIGINT, self._interrupt)
+        for signum in STOP_SIGNALS:
+            self._previous_handlers[signum] = signal.signal(signum, self._interrupt)
         return self
 
     def __exit__(self, kind, value, traceback):
         self._end_progress()
-        signal.signal(signal.SIGINT, self._previous_handler)
+        for signum, handler in self._previous_handlers.items():
+            signal.signal(signum, handler)
         return kind is Stop
 
     def step_done(self, new_cost):

@@ -15,6 +15,8 @@ import numpy as np
 from matplotlib.backends import BackendFilter, backend_registry
 from matplotlib.ticker import MaxNLocator
 
+from aelab import LabError
+
 MARKERS = "o^sDv<>phX"  # one per class, so classes differ without colour too
 
 
@@ -35,12 +37,20 @@ def has_display():
     return matplotlib.get_backend().lower() in {name.lower() for name in interactive}
 
 
+class FigureError(LabError):
+    """A figure could not be written; the message says where and what to do."""
+
+
 def save_figure(fig, path):
     """Writes fig as a PNG at path (folders made as needed) and prints where."""
     folder = os.path.dirname(path)
-    if folder:
-        os.makedirs(folder, exist_ok=True)
-    fig.savefig(path, dpi=100, bbox_inches="tight")
+    try:
+        if folder:
+            os.makedirs(folder, exist_ok=True)
+        fig.savefig(path, dpi=100, bbox_inches="tight")
+    except OSError as e:
+        raise FigureError(f"could not write the figure {path} ({e.strerror}); name a place you "
+                          f"can write to (--save, --save-dir)") from None
     print(f"Figure saved: {path}", file=sys.stderr)
     return path
 

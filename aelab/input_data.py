@@ -94,6 +94,24 @@ class DataError(LabError):
     """A data file is missing, foreign or damaged; the message says what to do."""
 
 
+class DamagedFile(DataError):
+    """A data file is cut short or broken; read_data_sets adds how to get a good one."""
+
+
+def repair_advice(folder, dataset):
+    """How to replace a damaged file in folder, for the dataset that folder holds."""
+    name = dataset_name(dataset, folder)
+    source = SOURCES[name]
+    download = source.default_dirs[-1]
+    if os.path.realpath(folder) == os.path.realpath(download):
+        return f"delete it and run again to download {source.title} again"
+    if any(os.path.realpath(folder) == os.path.realpath(d) for d in source.default_dirs):
+        return ("reinstall it (apt-get install --reinstall dataset-fashion-mnist)"
+                if name == "fashion" else "put a good copy there")
+    return (f"put a good copy there, or run with --dataset {name} and no --data-dir to "
+            f"download {source.title} into {download}")
+
+
 class DataSet:
     """Images and labels of one split, served in shuffled mini-batches."""
 
@@ -158,11 +176,9 @@ def _read_idx(path, magic):
         with opener(path, "rb") as f:
             data = f.read()
     except gzip.BadGzipFile as e:
-        raise DataError(f"{path} is not a gzip file ({e}); delete it and run again "
-                        f"to download it, or put a good copy there") from None
+        raise DamagedFile(f"{path} is not a gzip file ({e})") from None
     except (EOFError, zlib.error) as e:
-        raise DataError(f"{path} is truncated or damaged ({e}); delete it and run "
-                        f"again to download it, or put a good copy there") from None
+        raise DamagedFile(f"{path} is truncated or damaged ({e})") from None
     ndim = 3 if magic == IMAGE_MAGIC else 1
     header_size = 4 * (1 + ndim)
     if len(data) < header_size:
@@ -179,8 +195,8 @@ def _read_idx(path, magic):
     expected = int(np.prod(shape))
     body = len(data) - header_size
     if body != expected:
-        raise DataError(f"{path} is truncated or damaged: its header promises {shape[0]} "
-                        f"items ({expected} bytes), the file holds {body} bytes")
+        raise DamagedFile(f"{path} is truncated or damaged: its header promises {shape[0]} "
+                          f"items ({expected} bytes), the file holds {body} bytes")
     return np.frombuffer(data, dtype=np.uint8, offset=header_size).reshape(shape)
 
 
@@ -357,9 +373,12 @@ def read_data_sets(train_dir=None, one_hot=False, validation_size=DEFAULT_VALIDA
     source = SOURCES[dataset]
     folder = default_data_dir(dataset) if train_dir is None else train_dir
     paths = [maybe_download(name, folder, source, mirrors) for name in FILES]
-    train_images, train_labels, test_images, test_labels = (
-        extract_images(paths[0]), extract_labels(paths[1], one_hot),
-        extract_images(paths[2]), extract_labels(paths[3], one_hot))
+    try:
+        train_images, train_labels, test_images, test_labels = (
+            extract_images(paths[0]), extract_labels(paths[1], one_hot),
+            extract_images(paths[2]), extract_labels(paths[3], one_hot))
+    except DamagedFile as e:
+        raise DamagedFile(f"{e.message}; {repair_advice(folder, dataset)}") from None
     for images, labels, i in ((train_images, train_labels, 0), (test_images, test_labels, 2)):
         if len(images) != len(labels):
             raise DataError(f"{paths[i]} holds {len(images)} images but {paths[i + 1]} "

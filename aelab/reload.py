@@ -24,7 +24,7 @@ class CheckpointError(LabError):
     """The path names no usable checkpoint; the message says why and what to do."""
 
 
-def _nearby(path):
+def _nearby(path, expect=None):
     """Checkpoints a user may have meant: in the folder named, or in run folders near it."""
     folder = path if os.path.isdir(path) else os.path.dirname(path) or "."
     while folder and not os.path.isdir(folder):
@@ -34,18 +34,19 @@ def _nearby(path):
     for run in sorted(glob.glob(os.path.join(glob.escape(folder), "*_logs"))):
         found += runs.list_checkpoints(run)[-1:]
     if not found:
-        return f"no checkpoints in {folder} either; train one first with autoencoder_mnist.py"
+        scripts = " or ".join(runs.TRAINED_BY[model] for model in expect or runs.MODELS)
+        return f"no checkpoints in {folder} either; train one first with {scripts}"
     shown = [os.path.relpath(p) for p in found[-6:]]
     return "checkpoints there: " + ", ".join(shown)
 
 
-def resolve(path):
+def resolve(path, expect=None):
     """The checkpoint prefix that path names (see the module docstring)."""
     if os.path.isdir(path):
         found = runs.list_checkpoints(path)
         if not found:
             raise CheckpointError(f"{path} holds no model-checkpoint-* files; "
-                                  f"{_nearby(os.path.dirname(os.path.abspath(path)))}")
+                                  f"{_nearby(os.path.dirname(os.path.abspath(path)), expect)}")
         return found[-1]
     prefix = _FILE_SUFFIX.sub("", path)
     if os.path.isfile(prefix + ".index"):
@@ -53,7 +54,7 @@ def resolve(path):
     if os.path.exists(path):
         raise CheckpointError(f"{path} is not a TensorFlow checkpoint (no {os.path.basename(prefix)}"
                               f".index beside it); give a run folder or a model-checkpoint-* path")
-    raise CheckpointError(f"no checkpoint at {path}; {_nearby(path)}")
+    raise CheckpointError(f"no checkpoint at {path}; {_nearby(path, expect)}")
 
 
 def _mismatch(prefix, variables):
@@ -105,6 +106,13 @@ class Autoencoder:
                 mismatch = _mismatch(prefix, tf.global_variables())
                 if mismatch is None:
                     tf.train.Saver(tf.global_variables()).restore(self.sess, prefix)
+            except (tf.errors.OutOfRangeError, tf.errors.DataLossError) as e:
+                others = [os.path.relpath(p) for p in runs.list_checkpoints(os.path.dirname(prefix)
+                                                                            or ".") if p != prefix]
+                raise CheckpointError(
+                    f"{prefix} is damaged: its files are cut short or broken "
+                    f"({type(e).__name__}); whole checkpoints beside it: "
+                    f"{', '.join(others) or 'none'}") from None
             except (tf.errors.OpError, ValueError) as e:
                 mismatch = str(getattr(e, "message", e)).strip().splitlines()[0][:160]
             if mismatch:
@@ -151,7 +159,7 @@ def load(path, expect=None):
       path: prefix, run folder or checkpoint file.
       expect: a tuple of model names (runs.MODELS) this caller accepts, or None.
     """
-    prefix = resolve(path)
+    prefix = resolve(path, expect)
     folder = os.path.dirname(prefix) or "."
     try:
         config = runs.load_config(folder)
@@ -159,7 +167,7 @@ def load(path, expect=None):
         raise CheckpointError(str(e)) from None
     if config is None:
         raise CheckpointError(f"{prefix} has no {runs.CONFIG_FILE} beside it, so it was not "
-                              f"written by autoencoder_mnist.py or denoising_autoencoder_mnist.py "
+                              f"written by {', '.join(runs.TRAINED_BY.values())} "
                               f"(the basic autoencoder saves no checkpoints)")
     if expect and config["model"] not in expect:
         raise CheckpointError(f"{prefix} was written by {runs.TRAINED_BY[config['model']]}; "

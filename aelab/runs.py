@@ -20,16 +20,19 @@ keeps the right checkpoints and ends with the right message and exit status.
 """
 
 import csv
+import errno
 import glob
 import json
 import os
 import re
+import signal
 import sys
 import time
 
+import numpy as np
 import tensorflow.compat.v1 as tf
 
-from aelab import LabError, cli, figures, input_data
+from aelab import LabError, cli, figures, input_data, lock
 from aelab.stacking import WHOLE_NETWORK
 
 # The two models a run folder can hold, as named in its config file.
@@ -124,10 +127,15 @@ def save_config(folder, model, n_code, **settings):
     config = dict(model=model, n_code=int(n_code), **settings)
     path = os.path.join(folder, CONFIG_FILE)
     tmp = path + ".tmp"
-    with open(tmp, "w") as f:
-        json.dump(config, f, indent=2, sort_keys=True)
-        f.write("\n")
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "w") as f:
+            json.dump(config, f, indent=2, sort_keys=True)
+            f.write("\n")
+        os.replace(tmp, path)
+    except OSError:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
     return path
 
 
@@ -158,12 +166,17 @@ def load_config(folder):
 
 
 def read_record(logdir, up_to_epoch):
-    """The record's rows for epochs 1..up_to_epoch (later rows belong to lost epochs)."""
+    """The record's rows for epochs 1..up_to_epoch (later rows belong to lost epochs).
+
+    Lines that are not rows of the record (a file cut short, say) are left out.
+    """
     path = os.path.join(logdir, RECORD_FILE)
     if not os.path.exists(path):
         return []
     with open(path, newline="") as f:
-        return [row for row in csv.DictReader(f) if int(row["epoch"]) <= up_to_epoch]
+        rows = list(csv.DictReader(f))
+    return [row for row in rows
+            if (row.get("epoch") or "").isdigit() and int(row["epoch"]) <= up_to_epoch]
 
 
 def write_record(logdir, rows):
@@ -178,15 +191,87 @@ def append_record(logdir, row):
         csv.DictWriter(f, RECORD_FIELDS).writerow(row)
 
 
+# ---------------------------------------------------------------- what can go wrong
+
+_CANNOT_WRITE = {code: os.strerror(code) for code in (errno.ENOSPC, errno.EROFS, errno.EACCES,
+                                                      errno.EPERM, errno.EDQUOT, errno.ENOENT,
+                                                      errno.EIO)}
+
+
+def write_problem(error):
+    """Why a write failed and what it was writing, if error is a failed write; else None."""
+    if isinstance(error, OSError) and error.errno in _CANNOT_WRITE:
+        what = error.filename
+    elif isinstance(error, tf.errors.OpError) and any(
+            words in error.message for words in _CANNOT_WRITE.values()):
+        what = error.message.split(";")[0].strip()  # TensorFlow names the file first
+    else:
+        return None
+    why = next(words for code, words in _CANNOT_WRITE.items()
+               if getattr(error, "errno", None) == code or words in str(error))
+    what = re.sub(r"\.tempstate\d+$", "", os.path.basename(str(what or "")))
+    return f"{why} (writing {what})" if what else why
+
+
+def remove_partial_checkpoints(logdir):
+    """Removes what a checkpoint save cut short left behind (.tempstate files, a lone .index or .meta)."""
+    for path in glob.glob(os.path.join(glob.escape(logdir), PREFIX + "-*")):
+        name = os.path.basename(path)
+        prefix = re.sub(r"\.(index|meta|data-\d+-of-\d+)(\.tempstate\d+)?$", "", path)
+        complete = (os.path.isfile(prefix + ".index")
+                    and glob.glob(glob.escape(prefix) + ".data-*-of-*[0-9]"))
+        if ".tempstate" in name or (not name.endswith(".damaged") and not complete):
+            os.remove(path)
+
+
+def set_aside(prefix):
+    """Renames a checkpoint's files to *.damaged, so that no one takes it for a whole one."""
+    for path in glob.glob(glob.escape(prefix) + ".*"):
+        os.replace(path, path + ".damaged")
+
+
+def physical_memory():
+    """This machine's memory in bytes, or None where it cannot be told."""
+    try:
+        if os.name == "nt":
+            import ctypes
+
+            class Status(ctypes.Structure):
+                _fields_ = [("length", ctypes.c_ulong), ("load", ctypes.c_ulong),
+                            ("total", ctypes.c_ulonglong), ("free", ctypes.c_ulonglong),
+                            ("rest", ctypes.c_ulonglong * 5)]
+            status = Status(length=ctypes.sizeof(Status))
+            ctypes.windll.kernel32.GlobalMemoryStatusEx(ctypes.byref(status))
+            return status.total
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def checkpoint_bytes():
+    """The size of a checkpoint of the default graph, about: every variable, Adam's included."""
+    return 4 * sum(v.shape.num_elements() for v in tf.global_variables())
+
+
+def memory_needed(batch):
+    """Bytes training the default graph needs, about: every variable, the gradients, and a few
+    copies of each layer's outputs for a batch of `batch` images."""
+    widths = sum(int(v.shape[-1]) for v in tf.trainable_variables() if len(v.shape) == 2)
+    gradients = sum(v.shape.num_elements() for v in tf.trainable_variables())
+    return checkpoint_bytes() + 4 * (gradients + 8 * batch * widths)
+
+
 # ---------------------------------------------------------------- a run
 
 class Run(cli.Steps):
     """The bookkeeping of one training run of a script named in TRAINED_BY.
 
-    Made once the data and the graph are ready (it only checks the folder
-    then: nothing is written until `start`), and used as a context manager
-    around the session's work, as cli.Steps: Ctrl-C or a cost that is not a
-    number ends the `with` block at the next step; `finish` then says so.
+    Made once the data and the graph are ready (it only checks the folder and
+    the memory then: nothing is written until `start`), and used as a context
+    manager around the session's work, as cli.Steps: a stop signal or a cost
+    that is not a number ends the `with` block at the next step, and so does
+    a failed write (disk full, read-only folder); `finish` then says what
+    happened and what to do.
 
     Args:
       args: the script's options (n_code, logdir, restart, epochs, batch size, ...).
@@ -200,6 +285,8 @@ class Run(cli.Steps):
         is taken from args where it has them, or from settings; a run is
         resumed only with the same.
     """
+
+    EVAL_BATCH = 1000  # images per sess.run when validating and testing
 
     def __init__(self, args, model, total_batch, curve_is_the_figure=True, **settings):
         super().__init__(total_batch)
@@ -216,18 +303,27 @@ class Run(cli.Steps):
         if model == DENOISING_AUTOENCODER:
             notes.append("input corrupted, as in training")
         self.note = f" ({'; '.join(notes)})" if notes else ""
-        self.resume_from = None if args.restart else self._resumable()
+        self.checkpoint_bytes = checkpoint_bytes()
+        needed, memory = memory_needed(max(args.batch_size, self.EVAL_BATCH)), physical_memory()
+        if memory and needed > 0.8 * memory:
+            raise LabError(f"this model needs about {needed / 2 ** 30:.1f} GB of memory to train "
+                           f"(weights, gradients, Adam's state, a batch's layers), and this "
+                           f"machine has {memory / 2 ** 30:.1f} GB; choose a smaller N_CODE")
+        self.candidates = [] if args.restart else self._resumable()
+        self.resume_from = None
+        self.lock = lock.FolderLock(self.logdir)
         self.sess = self.saver = None
         self.start_epoch = 0
         self.rows = []
         self.writers = []
+        self.problem = None  # what could not be written, when a write failed
         self._epoch_started = self._steps_ended = time.time()
 
     def _resumable(self):
-        """The checkpoint to resume from, or None; LabError if the folder holds another run."""
+        """The checkpoints a resume may start from, oldest first; LabError if the folder holds another run."""
         found = list_checkpoints(self.logdir)
         if not found:
-            return None
+            return []
         try:
             config = load_config(self.logdir)
         except ValueError as e:
@@ -250,24 +346,25 @@ class Run(cli.Steps):
                 raise LabError(f"{self.logdir} holds a model with {key} {config[key]}, not "
                                f"{list(self.settings[key])}; choose another --logdir, or "
                                f"--restart to move that run aside")
-        return found[-1]
+        return found
 
     def start(self, sess, saver):
-        """Makes the folder ready, restores the latest checkpoint or initialises; returns the first epoch."""
+        """Takes the folder, restores the newest whole checkpoint or initialises; returns the first epoch."""
         self.sess, self.saver = sess, saver
         if self.args.restart and os.path.exists(self.logdir):
+            self.lock.acquire()  # not while another run uses it
+            self.lock.release()
             aside = f"{self.logdir.rstrip(os.sep)}.{time.strftime('%Y%m%d-%H%M%S')}"
             os.rename(self.logdir, aside)
             print(f"Moved the earlier run to {aside}", file=sys.stderr)
         os.makedirs(self.logdir, exist_ok=True)
+        self.lock.acquire()
+        self.resume_from = self._restore()
         if self.resume_from:
-            saver.restore(sess, self.resume_from)
             self.start_epoch, self.step = parse(self.resume_from)
             print(f"Resuming from {self.resume_from} (epoch {self.start_epoch}, step {self.step})")
-        else:
-            sess.run(tf.global_variables_initializer())
         self.epoch = self.start_epoch
-        self.rows = read_record(self.logdir, self.start_epoch)
+        self.rows = self._rows_of_kept_checkpoints()
         write_record(self.logdir, self.rows)
         save_config(self.logdir, self.model, self.args.n_code, **self.settings)
         if self.start_epoch >= self.args.epochs:
@@ -277,11 +374,51 @@ class Run(cli.Steps):
         self._epoch_started = time.time()
         return self.start_epoch
 
+    def _restore(self):
+        """Restores the newest checkpoint that reads whole, setting damaged ones aside; or initialises."""
+        remove_partial_checkpoints(self.logdir)
+        for prefix in reversed(self.candidates):
+            try:
+                self.saver.restore(self.sess, prefix)
+                return prefix
+            except (tf.errors.OutOfRangeError, tf.errors.DataLossError) as e:
+                set_aside(prefix)
+                print(f"{prefix} is damaged (its files are cut short or broken: "
+                      f"{type(e).__name__}); set aside as {os.path.basename(prefix)}.*.damaged",
+                      file=sys.stderr)
+        if self.candidates:
+            print(f"{self.logdir} holds no readable checkpoint; training from the beginning",
+                  file=sys.stderr)
+        self.sess.run(tf.global_variables_initializer())
+        return None
+
+    def _rows_of_kept_checkpoints(self):
+        """The record up to the epoch resumed from, with a row given back to any checkpoint that
+        was saved without one (the run stopped between the two)."""
+        rows = read_record(self.logdir, self.start_epoch)
+        recorded = {int(row["epoch"]) for row in rows}
+        for prefix in list_checkpoints(self.logdir):
+            epoch, step = parse(prefix)
+            if epoch <= self.start_epoch and epoch not in recorded:
+                rows.append(dict(epoch=epoch, global_step=step, train_cost="", val_loss="",
+                                 seconds="", train_seconds="", stage=""))
+                print(f"record.csv had no row for epoch {epoch} (the run stopped between saving "
+                      f"{os.path.basename(prefix)} and recording it); its row is back, without "
+                      f"its costs", file=sys.stderr)
+        return sorted(rows, key=lambda row: int(row["epoch"]))
+
     def summary_writers(self):
-        """TensorBoard writers for DIR/train (with the graph, on a fresh start) and DIR/validation."""
+        """TensorBoard writers for DIR/train (with the graph, on a fresh start) and DIR/validation.
+
+        On a resume, TensorBoard is told to drop what the earlier run wrote after
+        the step resumed from, so each step shows once.
+        """
         graph = None if self.resume_from else self.sess.graph
         self.writers = [tf.summary.FileWriter(os.path.join(self.logdir, "train"), graph=graph),
                         tf.summary.FileWriter(os.path.join(self.logdir, "validation"))]
+        if self.resume_from:
+            for writer in self.writers:
+                writer.add_session_log(tf.SessionLog(status=tf.SessionLog.START), self.step + 1)
         return self.writers
 
     def summary_due(self):
@@ -291,6 +428,26 @@ class Run(cli.Steps):
     def step_done(self, new_cost):
         self._steps_ended = time.time()
         super().step_done(new_cost)
+
+    def evaluate(self, fetches, feed_dict):
+        """sess.run(fetches, feed_dict) over a whole validation or test set, in batches.
+
+        The set is the feed's largest array; the first fetch (the loss, a batch
+        mean) is averaged over it; any others (summaries) run on its first
+        batch, with that loss fed the set's mean. Memory then does not grow
+        with the set. Returns what sess.run would: a value, or a list.
+        """
+        first, *rest = fetches if isinstance(fetches, (list, tuple)) else [fetches]
+        key = max(feed_dict, key=lambda k: np.size(feed_dict[k]))
+        images, total = feed_dict[key], 0.0
+        for start in range(0, len(images), self.EVAL_BATCH):
+            part = images[start:start + self.EVAL_BATCH]
+            total += float(self.sess.run(first, {**feed_dict, key: part})) * len(part)
+        mean = np.float32(total / len(images))
+        if not isinstance(fetches, (list, tuple)):
+            return mean
+        others = self.sess.run(rest, {**feed_dict, key: images[:self.EVAL_BATCH], first: mean})
+        return [mean, *others]
 
     def checkpoint_path(self, epoch):
         return checkpoint_path(self.logdir, epoch)
@@ -307,13 +464,38 @@ class Run(cli.Steps):
         self._epoch_started = now
         self.check()
 
+    def __exit__(self, kind, value, traceback):
+        problem = write_problem(value) if value is not None else None
+        if problem:  # a write failed: say so in finish, keep what is whole, remove the rest
+            self.problem = problem
+            self.stopped = "write failed"
+            remove_partial_checkpoints(self.logdir) if os.path.isdir(self.logdir) else None
+        elif kind is not None and kind is not cli.Stop:
+            self.lock.release()
+        return super().__exit__(kind, value, traceback) or bool(problem)
+
     def finish(self):
         """Closes the writers, draws the loss curve and says how the run ended; returns the exit status."""
-        for writer in self.writers:
-            writer.close()
-        self._write_loss_curve(show=not self.stopped)
-        kept = list_checkpoints(self.logdir)
+        try:
+            for writer in self.writers:
+                writer.close()
+            self._write_loss_curve(show=not self.stopped)
+        except (OSError, tf.errors.OpError, figures.FigureError) as e:
+            why = e.message if isinstance(e, figures.FigureError) else write_problem(e)
+            if not why:
+                raise
+            self.problem = self.problem or why
+        finally:
+            self.lock.release()
+        kept = list_checkpoints(self.logdir) if os.path.isdir(self.logdir) else []
         where = kept[-1] if kept else "none: no epoch finished"
+        if self.problem:
+            print(f"error: could not write into {self.logdir}: {self.problem}. Last whole "
+                  f"checkpoint: {where}; each checkpoint needs about "
+                  f"{self.checkpoint_bytes / 2 ** 20:.0f} MB. "
+                  f"Make room (or choose a --logdir you can write to) and run the same command "
+                  f"to resume.", file=sys.stderr)
+            return 1
         if self.stopped == "diverged":
             print(f"error: the cost became {self.bad_cost} in epoch {self.epoch}; training "
                   f"stopped. Last good checkpoint: {where}. Try a lower --learning-rate, "
@@ -322,24 +504,27 @@ class Run(cli.Steps):
         if self.stopped == "interrupted":
             cut_short = (f"epoch {self.epoch} was cut short at step {self.in_epoch} of "
                          f"{self.total_batch}; " if self.in_epoch < self.total_batch else "")
-            print(f"Interrupted: {cut_short}last checkpoint: {where}. "
+            how = ("Interrupted" if self.signal == signal.SIGINT
+                   else f"Stopped by {cli.signal_name(self.signal)}")
+            print(f"{how}: {cut_short}last checkpoint: {where}. "
                   f"Run the same command to resume.", file=sys.stderr)
-            return 130
+            return self.exit_status
         return 0
 
     def _write_loss_curve(self, show):
         """Draws the record as the slides' loss curve into the run folder (and --save)."""
-        if not self.rows:
+        if not self.rows or not os.path.isdir(self.logdir):
             return
-        fig = figures.loss_curve([int(r["epoch"]) for r in self.rows],
-                                 [float(r["train_cost"]) for r in self.rows],
-                                 [float(r["val_loss"]) for r in self.rows],
+        costs = [[float(r[key] or "nan") for r in self.rows] for key in ("train_cost", "val_loss")]
+        fig = figures.loss_curve([int(r["epoch"]) for r in self.rows], *costs,
                                  f"{TITLES[self.model].capitalize()}, N_CODE={self.args.n_code}: "
                                  f"loss by epoch", [r.get("stage") or WHOLE_NETWORK for r in self.rows],
                                  LOSS_LABELS[self.settings.get("loss", "l2")])
-        figures.save_figure(fig, os.path.join(self.logdir, LOSS_CURVE_FILE))
-        if self.curve_is_the_figure and self.args.save:
-            figures.save_figure(fig, self.args.save)
-        if self.curve_is_the_figure and show and not self.args.no_show and figures.has_display():
-            figures.plt.show()
-        figures.plt.close(fig)
+        try:
+            figures.save_figure(fig, os.path.join(self.logdir, LOSS_CURVE_FILE))
+            if self.curve_is_the_figure and self.args.save:
+                figures.save_figure(fig, self.args.save)
+            if self.curve_is_the_figure and show and not self.args.no_show and figures.has_display():
+                figures.plt.show()
+        finally:
+            figures.plt.close(fig)

@@ -176,7 +176,7 @@ def pretrain(run, stages, mnist, x, train_feed, eval_op, validation_feed):
         avg_cost = train_epoch(run.sess, run, stage.train_op, stage.cost, mnist.train,
                                run.args.batch_size, lambda images, _: {x: images, **train_feed})
         print("Epoch:", "%04d" % (epoch + 1), "cost =", "{:.9f}".format(avg_cost))
-        validation_loss = run.sess.run(eval_op, feed_dict=validation_feed)
+        validation_loss = run.evaluate(eval_op, validation_feed)
         print("Validation Loss:", str(validation_loss) + run.note)
         run.saver.save(run.sess, run.checkpoint_path(epoch + 1), global_step=run.step)
         run.epoch_done(epoch + 1, avg_cost, validation_loss, stage.name)

@@ -104,5 +104,5 @@ def test_ctrl_c_keeps_the_finished_rows(small_data, tmp_path):
     proc.send_signal(signal.SIGINT)  # during SAA's 2000 pretraining epochs
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 130
-    assert "Interrupted in row SAA; the rows above are complete." in err
+    assert "Interrupted (Ctrl-C) in row SAA; the rows above are complete." in err
     assert "Traceback" not in err and "SdA" not in out

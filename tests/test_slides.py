@@ -128,12 +128,12 @@ def test_deep_autoencoder_has_the_slides_blocks_model_and_loop_in_order():
         "train_writer.add_summary(train_summary, sess.run(global_step))",
         "avg_cost += new_cost / total_batch",
         "print('Epoch:', '%04d' % (epoch + 1), 'cost =', '{:.9f}'.format(avg_cost))",
-        "validation_loss, in_im, out_im, val_summary = sess.run([eval_op, in_im_op, out_im_op, "
-        "val_summary_op]",
+        "validation_loss, in_im, out_im, val_summary = run.evaluate([eval_op, in_im_op, "
+        "out_im_op, val_summary_op]",
         "print('Validation Loss:', ",
         "saver.save(sess, ",
         "print('Optimization Finished!')",
-        "test_loss = sess.run(eval_op, feed_dict={x: mnist.test.images, phase_train: False",
+        "test_loss = run.evaluate(eval_op, feed_dict={x: mnist.test.images, phase_train: False",
         "print('Test Loss:', ",
     ])
 
