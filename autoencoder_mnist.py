@@ -22,6 +22,7 @@ import argparse
 
 from aelab import cli, figures, input_data, runs, stacking  # first: TensorFlow starts quietly
 import tensorflow.compat.v1 as tf
+from aelab.precision import Precision
 from aelab.model import (  # noqa: F401  (imported by name, as the original code had them here)
     LOSSES, corrupt_input, decoder, encoder, evaluate, image_summary, layer, layer_batch_norm,
     loss, training)
@@ -60,6 +61,10 @@ def parse_args(argv, model=runs.AUTOENCODER):
     group.add_argument("--summary-every", type=cli.positive_int, default=summary_every,
                        metavar="N", help=f"steps between training-cost summaries "
                                          f"(default: {summary_every})")
+    group.add_argument("--precision", choices=["float32", "mixed"], default="float32",
+                       help="mixed: bfloat16 matrix products on a CPU that has bfloat16 "
+                            "instructions, float16 on a GPU; variables and checkpoints stay "
+                            "float32 (default: float32, the slides' numbers)")
     group = parser.add_argument_group("what it learns (slides 이론)")
     group.add_argument("--loss", choices=sorted(LOSSES), default="l2",
                        help="reconstruction loss: the per-image L2 distance of the lab, or the "
@@ -105,6 +110,7 @@ def train(args, model):
     """
     learning_rate, training_epochs, batch_size = args.learning_rate, args.epochs, args.batch_size
     loss, evaluate = LOSSES[args.loss]  # the slides' L2, or the cross-entropy (--loss)
+    precision = Precision(args.precision)  # float32, or mixed where the machine gains by it
     mnist = input_data.read_data_sets(args.data_dir, one_hot=True, dataset=args.dataset,
                                       validation_size=args.validation_size, seed=args.seed)
     cli.check_sizes(mnist, batch_size)
@@ -115,15 +121,14 @@ def train(args, model):
         phase_train = tf.placeholder(tf.bool, name="phase_train", shape=[])
         output, cost, train_summary_op, feed = model(x, args.n_code, phase_train, loss)
         global_step = tf.Variable(0, name="global_step", trainable=False)
-        train_op = training(cost, global_step, learning_rate)
+        train_op = training(cost, global_step, learning_rate, loss_scale=precision.loss_scale)
         eval_op, in_im_op, out_im_op, val_summary_op = evaluate(output, x)
         stages = stacking.lab_stages(args, x, phase_train, global_step, encoder_hidden,
                                      decoder_hidden)
         saver = tf.train.Saver(max_to_keep=None)  # runs.retain decides which checkpoints stay
         run = runs.Run(args, args.model, total_batch, encoder_hidden=encoder_hidden,
-                       decoder_hidden=decoder_hidden)
-
-        with tf.Session() as sess, run:
+                       decoder_hidden=decoder_hidden, precision=precision.name)
+        with tf.Session(config=precision.config) as sess, run:
             start_epoch = run.start(sess, saver)
             train_writer, val_writer = run.summary_writers()
             validation = {x: mnist.validation.images, phase_train: False, **feed}

@@ -148,18 +148,20 @@ def loss(output, x):
     return train_loss, train_summary_op
 
 
-def training(cost, global_step, learning_rate=0.001, var_list=None, name="Adam"):
+def training(cost, global_step, learning_rate=0.001, var_list=None, name="Adam", loss_scale=1.0):
     """Adds the Adam step (beta1 0.9, beta2 0.999, epsilon 1e-8) minimising cost.
 
     var_list: the variables to train (default: all trainable ones); name: the
-    optimiser's, distinct for each optimiser of one graph.
+    optimiser's, distinct for each optimiser of one graph; loss_scale: the
+    factor float16 training on a GPU multiplies the cost by, so that small
+    gradients do not vanish (Adam's step is the same for any factor).
 
     Returns:
       train_op: the op that runs one step and increments global_step.
     """
     optimizer = tf.train.AdamOptimizer(learning_rate=learning_rate, beta1=0.9, beta2=0.999,
                                        epsilon=1e-08, name=name)
-    return optimizer.minimize(cost, global_step=global_step, var_list=var_list)
+    return optimizer.minimize(cost * loss_scale, global_step=global_step, var_list=var_list)
 
 
 def image_summary(label, tensor):

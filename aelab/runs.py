@@ -53,7 +53,7 @@ LOSS_LABELS = {"l2": "mean per-image L2 error", "cross-entropy": "mean per-image
 CONFIG_FILE = "model_config.json"
 RECORD_FILE = "record.csv"
 RECORD_FIELDS = ["epoch", "global_step", "train_cost", "val_loss", "seconds", "train_seconds",
-                 "stage"]
+                 "stage", "precision"]
 LOSS_CURVE_FILE = "loss_curve.png"
 PREFIX = "model-checkpoint"
 KEEP_LATEST = 3
@@ -181,7 +181,7 @@ def read_record(logdir, up_to_epoch):
 
 def write_record(logdir, rows):
     with open(os.path.join(logdir, RECORD_FILE), "w", newline="") as f:
-        writer = csv.DictWriter(f, RECORD_FIELDS)
+        writer = csv.DictWriter(f, RECORD_FIELDS, restval="")
         writer.writeheader()
         writer.writerows(rows)
 
@@ -400,8 +400,7 @@ class Run(cli.Steps):
         for prefix in list_checkpoints(self.logdir):
             epoch, step = parse(prefix)
             if epoch <= self.start_epoch and epoch not in recorded:
-                rows.append(dict(epoch=epoch, global_step=step, train_cost="", val_loss="",
-                                 seconds="", train_seconds="", stage=""))
+                rows.append(dict(epoch=epoch, global_step=step))
                 print(f"record.csv had no row for epoch {epoch} (the run stopped between saving "
                       f"{os.path.basename(prefix)} and recording it); its row is back, without "
                       f"its costs", file=sys.stderr)
@@ -457,7 +456,8 @@ class Run(cli.Steps):
         now = time.time()
         row = dict(epoch=epoch, global_step=self.step, train_cost=f"{avg_cost:.9f}",
                    val_loss=f"{validation_loss:.7g}", seconds=f"{now - self._epoch_started:.3f}",
-                   train_seconds=f"{self._steps_ended - self._epoch_started:.3f}", stage=stage)
+                   train_seconds=f"{self._steps_ended - self._epoch_started:.3f}", stage=stage,
+                   precision=self.settings.get("precision", "float32"))
         append_record(self.logdir, row)
         self.rows.append(row)
         retain(self.logdir)
@@ -515,7 +515,7 @@ class Run(cli.Steps):
         """Draws the record as the slides' loss curve into the run folder (and --save)."""
         if not self.rows or not os.path.isdir(self.logdir):
             return
-        costs = [[float(r[key] or "nan") for r in self.rows] for key in ("train_cost", "val_loss")]
+        costs = [[float(r.get(key) or "nan") for r in self.rows] for key in ("train_cost", "val_loss")]
         fig = figures.loss_curve([int(r["epoch"]) for r in self.rows], *costs,
                                  f"{TITLES[self.model].capitalize()}, N_CODE={self.args.n_code}: "
                                  f"loss by epoch", [r.get("stage") or WHOLE_NETWORK for r in self.rows],

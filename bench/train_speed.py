@@ -1,18 +1,21 @@
-"""How fast autoencoder_mnist.py trains, against peers measured in the same run.
+"""How fast autoencoder_mnist.py trains, in float32 and mixed precision, against peers measured in the same run.
 
     python bench/train_speed.py --data-dir /usr/share/datasets/fashion-mnist
 
 Measures, interleaved over several rounds, each in a fresh process:
 - ours: autoencoder_mnist.py itself, run as a user runs it for two epochs of
-  --steps steps; the second epoch's training time (record.csv's
+  --steps steps, in float32 and (where the machine gains by it) with
+  --precision mixed; the second epoch's training time (record.csv's
   train_seconds) per step;
 - peers from ../shared/bench-peers (when present): the plain TF1 port of the
-  original code and the same model in Keras 3 model.fit;
+  original code and the same model in Keras 3 model.fit, also with Keras'
+  mixed_bfloat16 policy on a CPU that has bfloat16;
 - the machine's float32 GEMM rate, and from it the step's lower bound
   (6 x weights x batch FLOPs at that rate);
 - one whole epoch of autoencoder_mnist.py as a user runs it (validation,
   checkpoint, summaries, record), whose excess over its training steps is the
-  per-epoch overhead, and the peak memory of that training process.
+  per-epoch overhead, and the peak memory of that training process;
+- the validation loss after --quality-epochs whole epochs in each precision.
 Then prints one table of medians and ratios. `--profile` adds the share of
 each op type in one traced training step. No number here is promised: it is
 what this machine measured now.
@@ -20,6 +23,7 @@ what this machine measured now.
 
 import argparse
 import csv
+import functools
 import json
 import math
 import os
@@ -55,10 +59,14 @@ def parse_args(argv):
                              "its numbers mean nothing")
     parser.add_argument("--profile", action="store_true",
                         help="also trace one training step and print time by op type")
+    parser.add_argument("--quality-epochs", type=int, default=5, metavar="N",
+                        help="whole epochs trained in each precision to compare their validation "
+                             "loss (default: 5; 0 to skip)")
     parser.add_argument("--worker", choices=["profile"], help=argparse.SUPPRESS)
+    parser.add_argument("--precision", default="float32", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.tiny:
-        args.steps, args.warmup, args.rounds, args.epoch_steps = 3, 1, 1, 3
+        args.steps, args.warmup, args.rounds, args.epoch_steps, args.quality_epochs = 3, 1, 1, 3, 1
     return args
 
 
@@ -68,16 +76,19 @@ def worker(args):
     """Builds the lab's graph through aelab, as autoencoder_mnist.py does, and profiles a step."""
     sys.path.insert(0, REPO)
     from aelab import input_data, model
+    from aelab.precision import Precision
     import tensorflow.compat.v1 as tf
 
     mnist = input_data.read_data_sets(args.data_dir, seed=0)
+    precision = Precision(args.precision)
     tf.set_random_seed(0)
     x = tf.placeholder(tf.float32, name="x", shape=[None, 784])
     phase_train = tf.placeholder(tf.bool, name="phase_train", shape=[])
     output = model.decoder(model.encoder(x, args.n_code, phase_train), args.n_code, phase_train)
     cost, _ = model.loss(output, x)
-    train_op = model.training(cost, tf.Variable(0, name="global_step", trainable=False))
-    with tf.Session() as sess:
+    train_op = model.training(cost, tf.Variable(0, name="global_step", trainable=False),
+                              loss_scale=precision.loss_scale)
+    with tf.Session(config=precision.config) as sess:
         sess.run(tf.global_variables_initializer())
         for _ in range(max(1, args.warmup)):
             sess.run(train_op, {x: mnist.train.next_batch(BATCH)[0], phase_train: True})
@@ -109,37 +120,40 @@ def profile_step(sess, train_op, cost, x, phase_train, train_set, repeats=5):
 # ---------------------------------------------------------------- orchestrator
 
 def run_measured(command, env=None):
-    """Runs a command; returns (its last JSON line or None, peak RSS in MB, output)."""
+    """Runs a command; returns (its last JSON line or None, peak RSS in MB or None, output)."""
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             env=env, cwd=REPO)
     output = proc.stdout.read()
-    _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
+    peak = None
+    if hasattr(os, "wait4"):  # POSIX: the child's peak memory comes with its exit status
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode, peak = os.waitstatus_to_exitcode(status), usage.ru_maxrss / 1024
+    else:
+        proc.wait()
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(command)} exited {proc.returncode}:\n{output[-2000:]}")
     lines = [line for line in output.splitlines() if line.startswith("{")]
-    return (json.loads(lines[-1]) if lines else None), usage.ru_maxrss / 1024, output
+    return (json.loads(lines[-1]) if lines else None), peak, output
 
 
-def measure_script(args, steps=None):
-    """autoencoder_mnist.py as a user runs it, for two epochs of `steps` steps (None: whole epochs).
+def measure_script(args, steps=None, precision="float32", epochs=2):
+    """autoencoder_mnist.py as a user runs it, for `epochs` epochs of `steps` steps (None: whole).
 
-    The first epoch warms up; returns the second's (seconds, of which in
-    training steps, steps, training cost) from record.csv, and the run's peak
-    RSS in MB.
+    The first epochs warm up; returns the last one's record.csv row, its steps,
+    and the run's peak RSS in MB.
     """
     with tempfile.TemporaryDirectory() as logdir:
         command = [sys.executable, os.path.join(REPO, "autoencoder_mnist.py"), str(args.n_code),
-                   "--epochs", "2", "--data-dir", args.data_dir, "--logdir", logdir,
-                   "--seed", "0", "--no-show"]
+                   "--epochs", str(epochs), "--data-dir", args.data_dir, "--logdir", logdir,
+                   "--seed", "0", "--no-show", "--precision", precision]
         if steps:
             command += ["--steps-per-epoch", str(steps)]
         _, peak_mb, _ = run_measured(command)
         with open(os.path.join(logdir, "record.csv"), newline="") as f:
-            first, second = list(csv.DictReader(f))
-    steps = int(second["global_step"]) - int(first["global_step"])
-    return (float(second["seconds"]), float(second["train_seconds"]), steps,
-            float(second["train_cost"])), peak_mb
+            *_, before, last = [{"global_step": "0"}, *csv.DictReader(f)]
+    if not math.isfinite(float(last["train_cost"])):
+        raise RuntimeError(f"autoencoder_mnist.py's training cost became {last['train_cost']}")
+    return last, int(last["global_step"]) - int(before["global_step"]), peak_mb
 
 
 def cpu_name():
@@ -153,70 +167,102 @@ def cpu_name():
     return platform.processor() or platform.machine()
 
 
+# Keras 3's mixed_bfloat16 policy around the peer's own script, which it then runs unchanged
+KERAS_MIXED = ("import os, runpy, sys; os.environ['KERAS_BACKEND'] = 'tensorflow'; import keras; "
+               "keras.config.set_dtype_policy('mixed_bfloat16'); sys.argv = sys.argv[1:]; "
+               "runpy.run_path(sys.argv[0], run_name='__main__')")
+
+
+def measure_rounds(args, mixed):
+    """Interleaved rounds of ours and the peers; {row name: [ms per step]} and our peak RSS."""
+    common = ["--steps", str(args.steps), "--warmup", str(args.warmup), "--k", str(args.n_code)]
+    commands = {}
+    if os.path.isdir(args.peers):
+        peer = functools.partial(os.path.join, args.peers)
+        commands["plain TF1 port (peer)"] = [sys.executable, peer("tf1_reference.py"), *common]
+        commands["Keras 3 model.fit (peer)"] = [sys.executable, peer("keras_model_fit.py"), *common]
+        if mixed == "mixed bfloat16":
+            commands["Keras 3 fit, mixed_bfloat16 (peer)"] = [
+                sys.executable, "-c", KERAS_MIXED, peer("keras_model_fit.py"), *common]
+    else:
+        print(f"(no peers: {args.peers} is missing; only our own numbers follow)", file=sys.stderr)
+    ours = {"ours, float32 (autoencoder_mnist.py)": "float32"}
+    if mixed != "float32":
+        ours[f"ours, --precision mixed ({mixed.split()[-1]})"] = "mixed"
+    times, peak = {name: [] for name in [*ours, *commands]}, 0.0
+    env = dict(os.environ, FMNIST_DIR=args.data_dir)
+    for r in range(args.rounds):
+        print(f"round {r + 1}/{args.rounds}", file=sys.stderr)
+        for name, precision in ours.items():
+            row, steps, run_peak = measure_script(args, args.steps, precision)
+            times[name].append(1000 * float(row["train_seconds"]) / steps)
+            peak = max(peak, run_peak or 0.0)
+        for name, command in commands.items():
+            times[name].append(run_measured(command, env=env)[0]["ms_per_step"])
+    return times, peak
+
+
+def quality(args, mixed):
+    """Validation loss after --quality-epochs whole epochs in each precision, from seed 0."""
+    if not args.quality_epochs or mixed == "float32":
+        return None
+    return [float(measure_script(args, args.epoch_steps, precision, args.quality_epochs)[0]
+                  ["val_loss"]) for precision in ("float32", "mixed")]
+
+
 def main(argv=None):
     args = parse_args(argv)
     if args.worker:
         return worker(args)
-    common = ["--steps", str(args.steps), "--warmup", str(args.warmup), "--k", str(args.n_code)]
-    peers = {}
-    if os.path.isdir(args.peers):
-        peers = {"plain TF1 port": "tf1_reference.py", "Keras 3 model.fit": "keras_model_fit.py"}
-    else:
-        print(f"(no peers: {args.peers} is missing; only our own numbers follow)", file=sys.stderr)
-    peer_env = dict(os.environ, FMNIST_DIR=args.data_dir)
+    sys.path.insert(0, REPO)
+    from aelab.precision import Precision
+    import tensorflow as tf
 
-    times = {"ours": []}
-    times.update({name: [] for name in peers})
-    ours_peak = 0.0
-    for r in range(args.rounds):
-        print(f"round {r + 1}/{args.rounds}", file=sys.stderr)
-        (_, train_s, steps, cost), peak = measure_script(args, args.steps)
-        if not math.isfinite(cost):
-            raise RuntimeError(f"autoencoder_mnist.py's training cost became {cost}")
-        times["ours"].append(1000 * train_s / steps)
-        ours_peak = max(ours_peak, peak)
-        for name, script in peers.items():
-            result, _, _ = run_measured([sys.executable, os.path.join(args.peers, script), *common],
-                                        env=peer_env)
-            times[name].append(result["ms_per_step"])
+    mixed = Precision("mixed").name  # what --precision mixed does on this machine
+    times, ours_peak = measure_rounds(args, mixed)
     gemm = None
-    if peers:
+    if os.path.isdir(args.peers):
         quick = ["--n", "256", "--repeats", "1", "--min-time", "0.001"] if args.tiny else []
         gemm, _, _ = run_measured([sys.executable, os.path.join(args.peers, "matmul_peak.py"),
-                                   "--k", str(args.n_code), *quick], env=peer_env)
-    (epoch_s, train_s, epoch_steps, _), run_peak = measure_script(args, args.epoch_steps)
+                                   "--k", str(args.n_code), *quick],
+                                  env=dict(os.environ, FMNIST_DIR=args.data_dir))
+    epoch, epoch_steps, run_peak = measure_script(args, args.epoch_steps)
+    losses = quality(args, mixed)
 
-    ours = statistics.median(times["ours"])
-    sys.path.insert(0, REPO)
-    import aelab  # noqa: F401  (TensorFlow starts quietly)
-    import tensorflow as tf
+    medians = {name: statistics.median(values) for name, values in times.items()}
+    ours = medians["ours, float32 (autoencoder_mnist.py)"]
     print(f"\nDeep autoencoder training, N_CODE={args.n_code}, batch {BATCH}: {cpu_name()}, "
           f"{os.cpu_count()} cores, TensorFlow {tf.__version__}; medians of {args.rounds} "
           f"interleaved rounds of {args.steps} steps")
-    print(f"{'':<34}{'ms/step':>9}{'images/s':>10}   ours is")
-    print(f"{'ours (autoencoder_mnist.py)':<34}{ours:>9.2f}{BATCH * 1000 / ours:>10.0f}")
-    targets = {"plain TF1 port": 1.3, "Keras 3 model.fit": 2.0}
-    for name in peers:
-        theirs = statistics.median(times[name])
-        print(f"{name + ' (peer)':<34}{theirs:>9.2f}{BATCH * 1000 / theirs:>10.0f}"
-              f"   {theirs / ours:.2f}x faster (target >= {targets[name]}x)")
+    print(f"{'':<40}{'ms/step':>9}{'images/s':>10}   time of float32 ours")
+    for name, ms in medians.items():
+        print(f"{name:<40}{ms:>9.2f}{BATCH * 1000 / ms:>10.0f}   {ms / ours:.2f}x")
     if gemm:
-        bound = gemm["lower_bound_ms_per_step_at_peak"]
-        print(f"{'GEMM lower bound (6*W*B / peak)':<34}{bound:>9.2f}{BATCH * 1000 / bound:>10.0f}"
-              f"   at {bound / ours:.0%} of it (target >= 60%; peak {gemm['peak_gflops']} GFLOP/s)")
-        print(f"{'GEMMs at model shapes + Adam':<34}{gemm['floor_gemm_plus_adam_ms_per_step']:>9.2f}")
-    overhead = epoch_s - train_s
-    print(f"whole epoch as the script runs it: {epoch_s:.2f} s, of which {epoch_steps} training "
+        bound, floor = gemm["lower_bound_ms_per_step_at_peak"], gemm["floor_gemm_plus_adam_ms_per_step"]
+        print(f"{'GEMM lower bound (6*W*B / peak)':<40}{bound:>9.2f}{BATCH * 1000 / bound:>10.0f}"
+              f"   {bound / ours:.2f}x (float32 peak {gemm['peak_gflops']} GFLOP/s)")
+        print(f"{'GEMMs at model shapes + Adam':<40}{floor:>9.2f}{BATCH * 1000 / floor:>10.0f}"
+              f"   {floor / ours:.2f}x")
+    train_s, seconds = float(epoch["train_seconds"]), float(epoch["seconds"])
+    overhead = seconds - train_s
+    print(f"whole epoch as the script runs it: {seconds:.2f} s, of which {epoch_steps} training "
           f"steps {train_s:.2f} s ({1000 * train_s / epoch_steps:.2f} ms/step) and validation, "
-          f"checkpoint, summaries and record {overhead:.2f} s = {overhead / epoch_s:.1%} "
-          f"(target < 5%)")
-    print(f"peak memory: training run {run_peak / 1024:.2f} GB (whole epochs), "
-          f"{ours_peak / 1024:.2f} GB ({args.steps}-step epochs) (target < 1.5 GB)")
-    if args.profile:
+          f"checkpoint, summaries and record {overhead:.2f} s = {overhead / seconds:.1%}")
+    if run_peak:
+        print(f"peak memory: training run {run_peak / 1024:.2f} GB (whole epochs), "
+              f"{ours_peak / 1024:.2f} GB ({args.steps}-step epochs)")
+    if losses:
+        print(f"validation loss after {args.quality_epochs} epochs from seed 0: float32 "
+              f"{losses[0]:.4f}, {mixed} {losses[1]:.4f} (mixed / float32 = "
+              f"{losses[1] / losses[0]:.4f})")
+    elif mixed == "float32":
+        print("--precision mixed trains in float32 on this machine (no GPU, no bfloat16 CPU)")
+    for precision in (["float32", "mixed"] if mixed != "float32" else ["float32"]) * args.profile:
         shares, _, _ = run_measured([sys.executable, os.path.abspath(__file__), "--worker",
                                      "profile", "--data-dir", args.data_dir, "--n-code",
-                                     str(args.n_code), "--warmup", str(args.warmup)])
-        print("one training step by op type (share of summed op time): " + ", ".join(
+                                     str(args.n_code), "--warmup", str(args.warmup),
+                                     "--precision", precision])
+        print(f"one {precision} training step by op type (share of summed op time): " + ", ".join(
             f"{kind} {share:.0%}" for kind, share in list(shares.items())[:10]))
     return 0
 

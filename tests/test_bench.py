@@ -5,6 +5,7 @@ import re
 import subprocess
 import sys
 
+from aelab.precision import cpu_has_bfloat16
 from conftest import REPO
 
 
@@ -15,11 +16,19 @@ def test_benchmark_tiny_mode_prints_its_table(fashion_dir):
                             capture_output=True, text=True, cwd=REPO)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     out = result.stdout
-    assert re.search(r"ours \(autoencoder_mnist\.py\)\s+\d+\.\d\d\s+\d+", out), out
+    assert re.search(r"ours, float32 \(autoencoder_mnist\.py\)\s+\d+\.\d\d\s+\d+\s+1\.00x", out), out
     assert re.search(r"whole epoch as the script runs it: \d+\.\d\d s, of which 3 training steps", out)
     assert re.search(r"peak memory: training run \d+\.\d\d GB", out)
-    assert re.search(r"one training step by op type .*ResourceApplyAdam \d+%", out)
+    assert re.search(r"one float32 training step by op type .*ResourceApplyAdam \d+%", out)
+    assert "target" not in out  # measured figures and ratios only
     if os.path.isdir(peers):
-        assert re.search(r"plain TF1 port \(peer\)\s+\d+\.\d\d\s+\d+\s+\d+\.\d\dx faster", out)
+        assert re.search(r"plain TF1 port \(peer\)\s+\d+\.\d\d\s+\d+\s+\d+\.\d\dx", out)
         assert re.search(r"Keras 3 model\.fit \(peer\)\s+\d+\.\d\d", out)
-        assert re.search(r"GEMM lower bound .* at \d+% of it", out)
+        assert re.search(r"GEMM lower bound .* \d+\.\d\dx \(float32 peak", out)
+    if cpu_has_bfloat16():
+        assert re.search(r"ours, --precision mixed \(bfloat16\)\s+\d+\.\d\d\s+\d+\s+\d\.\d\dx", out)
+        assert re.search(r"validation loss after 1 epochs from seed 0: float32 \d+\.\d{4}, mixed "
+                         r"bfloat16 \d+\.\d{4} \(mixed / float32 = \d\.\d{4}\)", out)
+        assert re.search(r"one mixed training step by op type .*Cast \d+%", out)
+        if os.path.isdir(peers):
+            assert re.search(r"Keras 3 fit, mixed_bfloat16 \(peer\)\s+\d+\.\d\d", out)

@@ -116,7 +116,7 @@ def test_deep_autoencoder_has_the_slides_blocks_model_and_loop_in_order():
         "x = tf.placeholder(tf.float32, name='x', shape=[None, 784])",
         "phase_train = tf.placeholder(tf.bool, name='phase_train'",
         "global_step = tf.Variable(0, name='global_step', trainable=False)",
-        "train_op = training(cost, global_step, learning_rate)",
+        "train_op = training(cost, global_step, learning_rate",
         "eval_op, in_im_op, out_im_op, val_summary_op = evaluate(output, x)",
         "saver = tf.train.Saver(",
         # 모델 학습시키기
