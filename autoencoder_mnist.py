@@ -52,12 +52,7 @@ def parse_args(argv, model=runs.AUTOENCODER):
     parser.add_argument("n_code", metavar="N_CODE", type=cli.positive_int,
                         help="size of the code, the encoder's last layer (the slides use 2)")
     cli.add_training_arguments(parser, training_epochs, batch_size, learning_rate)
-    group = parser.add_argument_group("outputs")
-    group.add_argument("--logdir", metavar="DIR", default=None,
-                       help=f"run folder (default: {runs.default_logdir(model, 'N_CODE')})")
-    group.add_argument("--restart", action="store_true",
-                       help="start over instead of resuming; an earlier run in the folder is "
-                            "moved aside to DIR.<date-time>, not deleted")
+    group = runs.add_run_arguments(parser, model, "N_CODE")
     group.add_argument("--summary-every", type=cli.positive_int, default=summary_every,
                        metavar="N", help=f"steps between training-cost summaries "
                                          f"(default: {summary_every})")

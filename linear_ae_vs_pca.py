@@ -46,12 +46,7 @@ def parse_args(argv):
     parser.add_argument("n_code", metavar="K", type=cli.positive_int,
                         help="size of the code, and the number of principal components")
     cli.add_training_arguments(parser, training_epochs, batch_size, learning_rate)
-    group = parser.add_argument_group("outputs")
-    group.add_argument("--logdir", metavar="DIR", default=None,
-                       help=f"run folder (default: {runs.default_logdir(runs.LINEAR_AUTOENCODER, 'K')})")
-    group.add_argument("--restart", action="store_true",
-                       help="start over instead of resuming; an earlier run in the folder is "
-                            "moved aside to DIR.<date-time>, not deleted")
+    runs.add_run_arguments(parser, runs.LINEAR_AUTOENCODER, "K")
     figures.add_figure_arguments(parser, FIGURE_FILE)
     args = parser.parse_args(argv)
     if args.n_code > 784:

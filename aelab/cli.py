@@ -12,60 +12,26 @@ from aelab import input_data
 RECORDED = "the one recorded beside the checkpoint"
 
 
-def positive_int(text):
-    """argparse type: an integer of at least 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, not {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, not {text!r}")
-    return value
+def number_type(convert, accept, what):
+    """An argparse type: convert(text), kept where accept(value); else "must be WHAT, not TEXT"."""
+    def parse(text):
+        try:
+            value = convert(text)
+        except ValueError:
+            value = None
+        if value is None or not accept(value):
+            raise argparse.ArgumentTypeError(f"must be {what}, not {text!r}")
+        return value
+    return parse
 
 
-def positive_float(text):
-    """argparse type: a number above 0."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a positive number, not {text!r}") from None
-    if not (value > 0 and math.isfinite(value)):
-        raise argparse.ArgumentTypeError(f"must be a positive number, not {text!r}")
-    return value
-
-
-def seed(text):
-    """argparse type: a random seed NumPy accepts, 0 to 2**32 - 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        value = -1
-    if not 0 <= value < 2 ** 32:
-        raise argparse.ArgumentTypeError(f"must be a whole number from 0 to {2 ** 32 - 1}, "
-                                         f"not {text!r}")
-    return value
-
-
-def count(text):
-    """argparse type: a whole number of at least 0."""
-    try:
-        value = int(text)
-    except ValueError:
-        value = -1
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be a whole number of at least 0, not {text!r}")
-    return value
-
-
-def probability(text):
-    """argparse type: a number from 0 up to, not including, 1."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a number from 0 to below 1, not {text!r}") from None
-    if not 0 <= value < 1:
-        raise argparse.ArgumentTypeError(f"must be a number from 0 to below 1, not {text!r}")
-    return value
+positive_int = number_type(int, lambda value: value >= 1, "a positive integer")
+positive_float = number_type(float, lambda value: value > 0 and math.isfinite(value),
+                             "a positive number")
+seed = number_type(int, lambda value: 0 <= value < 2 ** 32,  # what NumPy's RandomState takes
+                   f"a whole number from 0 to {2 ** 32 - 1}")
+count = number_type(int, lambda value: value >= 0, "a whole number of at least 0")
+probability = number_type(float, lambda value: 0 <= value < 1, "a number from 0 to below 1")
 
 
 def add_training_arguments(parser, epochs, batch_size, learning_rate, seed_help=None):
