@@ -56,3 +56,6 @@ class Precision:
             print("--precision mixed: no GPU, and this CPU has no bfloat16 instructions "
                   "(AVX512_BF16 or AMX) that would make it faster; training in float32",
                   file=sys.stderr)
+            return
+        print(f"--precision mixed: matrix products in {self.name.split()[-1]}; variables, "
+              f"costs and checkpoints in float32", file=sys.stderr)

@@ -71,8 +71,10 @@ def test_adam_step_is_the_same_with_a_scaled_loss():
 
 @needs_bfloat16
 def test_mixed_trains_checkpoints_float32_resumes_and_reloads(small_data, tmp_path):
-    run("autoencoder_mnist.py", 2, "--epochs", 1, "--precision", "mixed", *quick(small_data),
-        cwd=tmp_path)
+    first = run("autoencoder_mnist.py", 2, "--epochs", 1, "--precision", "mixed",
+                *quick(small_data), cwd=tmp_path)
+    assert "--precision mixed: matrix products in bfloat16" in first.stderr
+    assert "Epoch: 0001 cost = " in first.stdout  # the slides' lines, unchanged
     again = run("autoencoder_mnist.py", 2, "--epochs", 2, "--precision", "mixed",
                 *quick(small_data), cwd=tmp_path)
     assert "Resuming from" in again.stdout and "Epoch: 0002" in again.stdout
