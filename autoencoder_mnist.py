@@ -119,7 +119,7 @@ def train(args, model):
         train_op = training(cost, global_step, learning_rate, loss_scale=precision.loss_scale)
         eval_op, in_im_op, out_im_op, val_summary_op = evaluate(output, x)
         stages = stacking.lab_stages(args, x, phase_train, global_step, encoder_hidden,
-                                     decoder_hidden)
+                                     decoder_hidden, precision.loss_scale)
         saver = tf.train.Saver(max_to_keep=None)  # runs.retain decides which checkpoints stay
         run = runs.Run(args, args.model, total_batch, encoder_hidden=encoder_hidden,
                        decoder_hidden=decoder_hidden, precision=precision.name)

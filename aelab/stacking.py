@@ -74,11 +74,11 @@ def layerwise_stage(x, widths, stage, phase_train, encoder_scopes, decoder_scope
 
 
 def layerwise_training(x, widths, phase_train, encoder_scopes, decoder_scopes, global_step,
-                       learning_rate=0.001, noise=0.0):
+                       learning_rate=0.001, noise=0.0, loss_scale=1.0):
     """Every stage of layer-wise training, each with its own loss and Adam step.
 
     Args: as layerwise_stage, plus the global_step that each training op
-    increments and the learning rate.
+    increments, the learning rate and model.training's loss_scale.
 
     Returns:
       one Stage per encoder layer, bottom first; its cost is the stage's mean
@@ -91,7 +91,7 @@ def layerwise_training(x, widths, phase_train, encoder_scopes, decoder_scopes, g
                                                        encoder_scopes, decoder_scopes, noise)
             cost, _ = loss(output, target)
             train_op = training(cost, global_step, learning_rate, var_list,
-                                name=f"Adam_layerwise_{stage}")
+                                name=f"Adam_layerwise_{stage}", loss_scale=loss_scale)
         stages.append(Stage(stage, widths[stage - 1], widths[stage], cost, train_op))
     return stages
 
@@ -138,11 +138,13 @@ def check_schedule(parser, args):
                      f"{n * args.pretrain_epochs}")
 
 
-def lab_stages(args, x, phase_train, global_step, encoder_hidden, decoder_hidden):
+def lab_stages(args, x, phase_train, global_step, encoder_hidden, decoder_hidden,
+               loss_scale=1.0):
     """The lab model's layer-wise stages with --pretrain layerwise, else none.
 
     The denoising autoencoder's stages corrupt their input at its --corruption
-    level (stacked denoising autoencoders).
+    level (stacked denoising autoencoders); loss_scale: as the whole network's
+    (float16 on a GPU with --precision mixed).
     """
     if args.pretrain != "layerwise":
         return []
@@ -151,7 +153,7 @@ def lab_stages(args, x, phase_train, global_step, encoder_hidden, decoder_hidden
         raise LabError(f"--pretrain layerwise needs the decoder to mirror the encoder; the "
                        f"architecture has encoder {widths[1:-1]} and decoder {list(decoder_hidden)}")
     return layerwise_training(x, widths, phase_train, ENCODER_SCOPES, DECODER_SCOPES, global_step,
-                              args.learning_rate, args.corruption or 0.0)
+                              args.learning_rate, args.corruption or 0.0, loss_scale)
 
 
 def pretrain(run, stages, mnist, x, train_feed, eval_op, validation_feed):

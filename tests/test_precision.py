@@ -89,3 +89,25 @@ def test_mixed_trains_checkpoints_float32_resumes_and_reloads(small_data, tmp_pa
     float32_resume = run("autoencoder_mnist.py", 2, "--epochs", 3, *quick(small_data), cwd=tmp_path)
     assert [row["precision"] for row in read_record(str(logdir))][-1] == "float32"
     assert "Epoch: 0003" in float32_resume.stdout
+
+
+def test_the_float16_loss_scale_reaches_every_optimiser_layerwise_included(small_data, tmp_path,
+                                                                           monkeypatch):
+    """On a GPU the whole network's Adam and each layer-wise stage's get the same loss scale."""
+    import autoencoder_mnist
+    from aelab import stacking
+    monkeypatch.setattr(tf.config, "list_physical_devices", lambda kind=None: ["a GPU"])
+    scales = []
+
+    def spy(*args, loss_scale=1.0, **kwargs):
+        scales.append(loss_scale)
+        return model.training(*args, loss_scale=loss_scale, **kwargs)
+    monkeypatch.setattr(autoencoder_mnist, "training", spy)
+    monkeypatch.setattr(stacking, "training", spy)
+    monkeypatch.setattr(autoencoder_mnist, "encoder_hidden", (64, 32, 16))
+    monkeypatch.setattr(autoencoder_mnist, "decoder_hidden", (16, 32, 64))
+    monkeypatch.chdir(tmp_path)
+    assert autoencoder_mnist.main(["3", "--epochs", "5", "--pretrain", "layerwise",
+                                   "--pretrain-epochs", "1", "--precision", "mixed",
+                                   *map(str, quick(small_data)), "--no-show"]) == 0
+    assert scales == [precision.LOSS_SCALE] * 5  # the whole network's, then 4 stages'
