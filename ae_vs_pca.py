@@ -23,11 +23,12 @@ import argparse
 import os
 from types import SimpleNamespace
 
-from aelab import cli, figures, input_data, reload  # first: TensorFlow starts quietly
+from aelab import quiet_tensorflow  # noqa: F401  (first: TensorFlow starts without its start-up lines)
 import matplotlib.pyplot as plt
 import numpy as np
 from sklearn.decomposition import PCA
 from sklearn.neighbors import KNeighborsClassifier
+from aelab import cli, figures, input_data, reload
 
 sample_size = 10  # test images in the reconstruction figures
 n_neighbors = 5
@@ -43,7 +44,7 @@ def parse_args(argv):
                         help="a run folder (its latest checkpoint), a checkpoint prefix such as "
                              "DIR/model-checkpoint-0005-2750, or one of its .index/.meta/.data "
                              "files; several checkpoints of one run add the by-epoch figure")
-    cli.add_data_arguments(parser, recorded=True)
+    input_data.add_data_arguments(parser, recorded=True)
     group = parser.add_argument_group("figures")
     group.add_argument("--save-dir", metavar="DIR", default=None,
                        help="write the PNGs into DIR (default: the current folder, "
@@ -116,7 +117,7 @@ def main(argv=None):
     args = parse_args(argv)
     models = [reload.load(path) for path in args.checkpoints]
     last = models[-1]
-    cli.use_recorded_data(args, last.config)
+    input_data.use_recorded_data(args, last.config)
     mnist = input_data.read_data_sets(args.data_dir, dataset=args.dataset,
                                       validation_size=args.validation_size)
     train, test = mnist.train, mnist.test

@@ -14,14 +14,15 @@ what a reload needs (model_config.json), TensorBoard events (train/,
 validation/), record.csv and loss_curve.png. Ctrl-C stops cleanly; the same
 command resumes. The functions layer, encoder, decoder, loss, training and
 evaluate are the slides', defined once in aelab/model.py; the bookkeeping
-around the loop (folder, resume, record, stop) is aelab/runs.py's.
+around the loop (folder, resume, record, stop) is aelab/runs.py's Run.
 denoising_autoencoder_mnist.py hands its model to `train` below.
 """
 
 import argparse
 
-from aelab import cli, figures, input_data, runs, stacking  # first: TensorFlow starts quietly
+from aelab import quiet_tensorflow  # noqa: F401  (first: TensorFlow starts without its start-up lines)
 import tensorflow.compat.v1 as tf
+from aelab import argtypes, cli, figures, input_data, record, runs, stacking
 from aelab.precision import Precision
 from aelab.model import (  # noqa: F401  (imported by name, as the original code had them here)
     LOSSES, corrupt_input, decoder, encoder, evaluate, image_summary, layer, layer_batch_norm,
@@ -44,16 +45,16 @@ batch_size = 100
 summary_every = 100    # training steps between two train_cost summaries
 
 
-def parse_args(argv, model=runs.AUTOENCODER):
-    what = "denoising autoencoder" if model == runs.DENOISING_AUTOENCODER else "deep autoencoder"
+def parse_args(argv, model=record.AUTOENCODER):
+    what = "denoising autoencoder" if model == record.DENOISING_AUTOENCODER else "deep autoencoder"
     parser = argparse.ArgumentParser(
         description=f"Train the slides' {what} (784-1000-500-250-N_CODE) on MNIST. "
                     "Ctrl-C stops after the current step; the same command resumes.")
-    parser.add_argument("n_code", metavar="N_CODE", type=cli.positive_int,
+    parser.add_argument("n_code", metavar="N_CODE", type=argtypes.positive_int,
                         help="size of the code, the encoder's last layer (the slides use 2)")
     cli.add_training_arguments(parser, training_epochs, batch_size, learning_rate)
     group = runs.add_run_arguments(parser, model, "N_CODE")
-    group.add_argument("--summary-every", type=cli.positive_int, default=summary_every,
+    group.add_argument("--summary-every", type=argtypes.positive_int, default=summary_every,
                        metavar="N", help=f"steps between training-cost summaries "
                                          f"(default: {summary_every})")
     group.add_argument("--precision", choices=["float32", "mixed"], default="float32",
@@ -64,12 +65,12 @@ def parse_args(argv, model=runs.AUTOENCODER):
     group.add_argument("--loss", choices=sorted(LOSSES), default="l2",
                        help="reconstruction loss: the per-image L2 distance of the lab, or the "
                             "cross-entropy H(x || output) of the theory (default: l2)")
-    if model == runs.DENOISING_AUTOENCODER:
-        group.add_argument("--corruption", type=cli.probability, default=0.5, metavar="NU",
+    if model == record.DENOISING_AUTOENCODER:
+        group.add_argument("--corruption", type=argtypes.probability, default=0.5, metavar="NU",
                            help="share of the pixels zeroed by the masking noise (default: 0.5, "
                                 "corrupt_input's; the slides' results use 0.1, 0.25 and 0.4)")
     stacking.add_pretrain_arguments(parser)
-    figures.add_figure_arguments(parser, f"DIR/{runs.LOSS_CURVE_FILE}")
+    figures.add_figure_arguments(parser, f"DIR/{record.LOSS_CURVE_FILE}")
     args = parser.parse_args(argv)
     args.model = model
     args.corruption = getattr(args, "corruption", None)
@@ -108,8 +109,10 @@ def train(args, model):
     precision = Precision(args.precision)  # float32, or mixed where the machine gains by it
     mnist = input_data.read_data_sets(args.data_dir, one_hot=True, dataset=args.dataset,
                                       validation_size=args.validation_size, seed=args.seed)
-    cli.check_sizes(mnist, batch_size)
+    input_data.check_sizes(mnist, batch_size)
     total_batch = min(int(mnist.train.num_examples / batch_size), args.steps_per_epoch)
+    run = runs.Run(args, args.model, total_batch, encoder_hidden=encoder_hidden,  # the run folder
+                   decoder_hidden=decoder_hidden, precision=precision.name)
     with tf.Graph().as_default():
         tf.set_random_seed(args.seed)
         x = tf.placeholder(tf.float32, name="x", shape=[None, 784])
@@ -118,20 +121,18 @@ def train(args, model):
         global_step = tf.Variable(0, name="global_step", trainable=False)
         train_op = training(cost, global_step, learning_rate, loss_scale=precision.loss_scale)
         eval_op, in_im_op, out_im_op, val_summary_op = evaluate(output, x)
-        stages = stacking.lab_stages(args, x, phase_train, global_step, encoder_hidden,
-                                     decoder_hidden, precision.loss_scale)
-        saver = tf.train.Saver(max_to_keep=None)  # runs.retain decides which checkpoints stay
-        run = runs.Run(args, args.model, total_batch, encoder_hidden=encoder_hidden,
-                       decoder_hidden=decoder_hidden, precision=precision.name)
+        schedule = stacking.lab_schedule(args, x, phase_train, global_step, encoder_hidden,
+                                         decoder_hidden, (train_op, cost, train_summary_op),
+                                         precision.loss_scale)
+        saver = tf.train.Saver(max_to_keep=None)  # checkpoints.retain decides which ones stay
         with tf.Session(config=precision.config) as sess, run:
             start_epoch = run.start(sess, saver)
             train_writer, val_writer = run.summary_writers()
             validation = {x: mnist.validation.images, phase_train: False, **feed}
-            # --pretrain layerwise: each layer on its own first (slides 이론 II); else nothing
-            start_epoch = stacking.pretrain(run, stages, mnist, x, {phase_train: True, **feed},
-                                            eval_op, validation)
             # Training cycle
             for epoch in range(start_epoch, training_epochs):
+                # the whole network; with --pretrain layerwise, one layer at a time first (이론 II)
+                train_op, cost, train_summary_op = schedule.ops(epoch)
                 avg_cost = 0.
                 for i in range(total_batch):
                     minibatch_x, minibatch_y = mnist.train.next_batch(batch_size)
@@ -150,7 +151,7 @@ def train(args, model):
                     val_writer.add_summary(summary, run.step)
                 print("Validation Loss:", str(validation_loss) + run.note)
                 saver.save(sess, run.checkpoint_path(epoch + 1), global_step=global_step)
-                run.epoch_done(epoch + 1, avg_cost, validation_loss)
+                run.epoch_done(epoch + 1, avg_cost, validation_loss, schedule.name(epoch))
 
             print("Optimization Finished!")
             test_loss = run.evaluate(eval_op, feed_dict={x: mnist.test.images, phase_train: False,

@@ -9,12 +9,12 @@ reconstructions (saved as basic_autoencoder.png where there is no display).
 """
 
 import argparse
-import sys
 
-from aelab import cli, figures, input_data  # first: TensorFlow starts quietly
-import matplotlib.pyplot as plt
-import numpy as np
+from aelab import quiet_tensorflow  # noqa: F401  (first: TensorFlow starts without its start-up lines)
 import tensorflow.compat.v1 as tf
+import numpy as np
+import matplotlib.pyplot as plt
+from aelab import cli, figures, input_data, steps
 
 tf.disable_eager_execution()
 
@@ -44,7 +44,7 @@ def main(argv=None):
     learning_rate, training_epoch, batch_size = args.learning_rate, args.epochs, args.batch_size
     mnist = input_data.read_data_sets(args.data_dir, one_hot=True, dataset=args.dataset,
                                       validation_size=args.validation_size, seed=args.seed)
-    cli.check_sizes(mnist, batch_size)
+    input_data.check_sizes(mnist, batch_size)
     tf.set_random_seed(args.seed)
 
     # 신경망 모델 구성
@@ -67,18 +67,19 @@ def main(argv=None):
     sess = tf.Session()
     sess.run(init)
     total_batch = min(int(mnist.train.num_examples / batch_size), args.steps_per_epoch)
-    with cli.Steps(total_batch) as steps:  # progress bar; Ctrl-C or NaN ends the `with`
+    with steps.Steps(total_batch) as watch:  # progress bar; Ctrl-C or NaN ends the `with`
         for epoch in range(training_epoch):
             total_cost = 0
             for i in range(total_batch):
                 batch_xs, batch_ys = mnist.train.next_batch(batch_size)
                 _, cost_val = sess.run([optimizer, cost], feed_dict={X: batch_xs})
                 total_cost += cost_val
-                steps.step_done(cost_val)
+                watch.step_done(cost_val)
             print("Epoch:", "%04d" % (epoch + 1), "Avg. cost =", "{:.4f}".format(total_cost / total_batch))
         print("최적화 완료!")
-    if steps.stopped:
-        return stopped(steps, args.epochs)
+    if watch.stopped:
+        return steps.ending(watch, watch.place, "this model is not saved",
+                            then=f"A full run of {args.epochs} epochs takes a few minutes.")
 
     # 결과 확인: 테스트 이미지 10개를 넣어 재구성된 이미지를 본다
     samples = sess.run(decoder, feed_dict={X: mnist.test.images[:sample_size]})
@@ -91,17 +92,6 @@ def main(argv=None):
     fig.suptitle("Basic autoencoder: test images (top) and their reconstructions (bottom)")
     figures.finish_figure(fig, FIGURE_FILE, save=args.save, no_show=args.no_show)
     return 0
-
-
-def stopped(steps, epochs):
-    """Says why training stopped early; returns the exit status."""
-    if steps.stopped == "diverged":
-        print(f"error: the cost became {steps.bad_cost} in epoch {steps.epoch}; "
-              f"try a lower --learning-rate", file=sys.stderr)
-        return 1
-    print(f"Stopped ({cli.signal_name(steps.signal)}) in epoch {steps.epoch}. This model is not "
-          f"saved; a full run of {epochs} epochs takes a few minutes.", file=sys.stderr)
-    return steps.exit_status
 
 
 if __name__ == "__main__":

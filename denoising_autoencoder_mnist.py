@@ -14,14 +14,15 @@ test losses are measured on corrupted input, as in training.
 
 import functools
 
-from aelab import cli, runs  # first: TensorFlow starts quietly
+from aelab import quiet_tensorflow  # noqa: F401  (first: TensorFlow starts without its start-up lines)
 import tensorflow.compat.v1 as tf
+from aelab import cli, record
 from aelab.model import corrupt_input, decoder, encoder, loss, masking_noise
 from autoencoder_mnist import decoder_hidden, encoder_hidden, parse_args, train
 
 
 def main(argv=None):
-    args = parse_args(argv, runs.DENOISING_AUTOENCODER)
+    args = parse_args(argv, record.DENOISING_AUTOENCODER)
     if args.corruption != 0.5:  # --corruption: the same masking noise at another level
         return train(args, functools.partial(
             denoising_autoencoder,

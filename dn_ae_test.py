@@ -20,9 +20,10 @@ well, its reconstructions and codes of the same damaged images come beside:
 import argparse
 import os
 
-from aelab import cli, figures, input_data, reload, runs  # first: TensorFlow starts quietly
+from aelab import quiet_tensorflow  # noqa: F401  (first: TensorFlow starts without its start-up lines)
 import matplotlib.pyplot as plt
 import numpy as np
+from aelab import argtypes, cli, figures, input_data, record, reload
 
 sample_size = 10  # test images shown
 shown_pairs = 300  # test images whose clean and corrupted codes are joined in the code figure
@@ -40,13 +41,13 @@ def parse_args(argv):
     parser.add_argument("plain", metavar="PLAIN_CHECKPOINT", nargs="?", default=None,
                         help="optionally, a plain deep autoencoder (autoencoder_mnist.py) to "
                              "compare on the same corrupted images")
-    parser.add_argument("--corruption", "--drop-prob", dest="corruption", type=cli.probability,
+    parser.add_argument("--corruption", "--drop-prob", dest="corruption", type=argtypes.probability,
                         default=None, metavar="NU",
                         help="share of the pixels zeroed (default: the level the model was "
                              "trained with, 0.5 unless its --corruption said otherwise)")
-    parser.add_argument("--seed", type=cli.seed, default=0,
+    parser.add_argument("--seed", type=argtypes.seed, default=0,
                         help="seed of the corruption, so reruns show the same images (default: 0)")
-    cli.add_data_arguments(parser, recorded=True)
+    input_data.add_data_arguments(parser, recorded=True)
     figures.add_figure_arguments(parser, f"{FIGURE_FILE} and dn_ae_test_codes.png")
     return parser.parse_args(argv)
 
@@ -83,10 +84,10 @@ def codes_figure(panels, labels, names):
 
 def main(argv=None):
     args = parse_args(argv)
-    denoiser = reload.load(args.checkpoint, expect=(runs.DENOISING_AUTOENCODER,))
-    plain = args.plain and reload.load(args.plain, expect=(runs.AUTOENCODER,))
+    denoiser = reload.load(args.checkpoint, expect=(record.DENOISING_AUTOENCODER,))
+    plain = args.plain and reload.load(args.plain, expect=(record.AUTOENCODER,))
     models = (denoiser, plain) if plain else (denoiser,)
-    cli.use_recorded_data(args, denoiser.config)
+    input_data.use_recorded_data(args, denoiser.config)
     mnist = input_data.read_data_sets(args.data_dir, dataset=args.dataset,
                                       validation_size=args.validation_size)
     clean = mnist.test.images

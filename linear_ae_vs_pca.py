@@ -26,10 +26,12 @@ Its last line can be read by a script:
 
 import argparse
 
-from aelab import cli, figures, input_data, runs  # first: TensorFlow starts quietly
+from aelab import quiet_tensorflow  # noqa: F401  (first: TensorFlow starts without its start-up lines)
 import numpy as np
 import tensorflow.compat.v1 as tf
+from aelab import argtypes, cli, figures, input_data, record, runs
 from aelab.model import linear_autoencoder, training
+from aelab.stacking import train_epoch
 from sklearn.decomposition import PCA
 
 # 옵션 설정: Adam, as the deep autoencoder; 60 epochs bring K=16 to the PCA subspace
@@ -43,15 +45,15 @@ def parse_args(argv):
     parser = argparse.ArgumentParser(
         description="Train a linear autoencoder (784-K-784) and compare it with PCA of K "
                     "components: reconstruction error, and the angles between the two subspaces.")
-    parser.add_argument("n_code", metavar="K", type=cli.positive_int,
+    parser.add_argument("n_code", metavar="K", type=argtypes.positive_int,
                         help="size of the code, and the number of principal components")
     cli.add_training_arguments(parser, training_epochs, batch_size, learning_rate)
-    runs.add_run_arguments(parser, runs.LINEAR_AUTOENCODER, "K")
+    runs.add_run_arguments(parser, record.LINEAR_AUTOENCODER, "K")
     figures.add_figure_arguments(parser, FIGURE_FILE)
     args = parser.parse_args(argv)
     if args.n_code > 784:
         parser.error(f"argument K: at most 784 (the pixels of an image), not {args.n_code}")
-    args.logdir = args.logdir or runs.default_logdir(runs.LINEAR_AUTOENCODER, args.n_code)
+    args.logdir = args.logdir or runs.default_logdir(record.LINEAR_AUTOENCODER, args.n_code)
     return args
 
 
@@ -82,8 +84,10 @@ def main(argv=None):
     learning_rate, training_epochs, batch_size = args.learning_rate, args.epochs, args.batch_size
     mnist = input_data.read_data_sets(args.data_dir, one_hot=True, dataset=args.dataset,
                                       validation_size=args.validation_size, seed=args.seed)
-    cli.check_sizes(mnist, batch_size)
+    input_data.check_sizes(mnist, batch_size)
     total_batch = min(int(mnist.train.num_examples / batch_size), args.steps_per_epoch)
+    run = runs.Run(args, record.LINEAR_AUTOENCODER, total_batch, loss="squared error",
+                   curve_is_the_figure=False)
     with tf.Graph().as_default():
         tf.set_random_seed(args.seed)
         # 신경망 모델 구성: 784 -> K -> 784, no activation, on images minus their mean
@@ -93,19 +97,13 @@ def main(argv=None):
         global_step = tf.Variable(0, name="global_step", trainable=False)
         train_op = training(cost, global_step, learning_rate)
         saver = tf.train.Saver(max_to_keep=None)
-        run = runs.Run(args, runs.LINEAR_AUTOENCODER, total_batch, loss="squared error",
-                       curve_is_the_figure=False)
 
         with tf.Session() as sess, run:
             if run.start(sess, saver) == 0:
                 mean.load(mnist.train.images.mean(axis=0), sess)
             for epoch in range(run.start_epoch, training_epochs):
-                avg_cost = 0.
-                for i in range(total_batch):
-                    minibatch_x, minibatch_y = mnist.train.next_batch(batch_size)
-                    _, new_cost = sess.run([train_op, cost], feed_dict={x: minibatch_x})
-                    avg_cost += new_cost / total_batch
-                    run.step_done(new_cost)  # progress bar; Ctrl-C or NaN ends the `with` here
+                avg_cost = train_epoch(sess, run, train_op, cost, mnist.train, batch_size,
+                                       lambda images, labels: {x: images})
                 print("Epoch:", "%04d" % (epoch + 1), "cost =", "{:.9f}".format(avg_cost))
                 validation_loss = run.evaluate(cost, feed_dict={x: mnist.validation.images})
                 print("Validation Loss:", validation_loss)
@@ -114,7 +112,7 @@ def main(argv=None):
             weights = sess.run(tf.trainable_variables("linear/W_decode")[0])
             reconstructions = sess.run(output, feed_dict={x: mnist.test.images})
     status = run.finish()
-    return status if run.stopped else compare(args, mnist, weights, reconstructions)
+    return status if run.steps.stopped else compare(args, mnist, weights, reconstructions)
 
 
 def compare(args, mnist, weights, reconstructions):

@@ -21,14 +21,14 @@ hidden layers of 1000 units: --hidden 1000,1000,1000.
 
 import argparse
 import os
-import sys
 import time
 from types import SimpleNamespace
 
-from aelab import cli, figures, input_data, reload, runs  # first: TensorFlow starts quietly
+from aelab import quiet_tensorflow  # noqa: F401  (first: TensorFlow starts without its start-up lines)
 import matplotlib.pyplot as plt
 import numpy as np
 import tensorflow.compat.v1 as tf
+from aelab import argtypes, checkpoints, cli, figures, input_data, reload, steps
 from aelab.model import layer, training
 from aelab.stacking import ENCODER_SCOPES, encoder_widths, layerwise_training, train_epoch
 
@@ -51,12 +51,12 @@ def parse_args(argv):
                     "autoencoders (SAA) and from stacked denoising autoencoders (SdA).")
     parser.add_argument("--hidden", default=",".join(map(str, hidden)), metavar="N,N,...",
                         help=f"widths of the encoder's layers (default: {','.join(map(str, hidden))})")
-    parser.add_argument("--pretrain-epochs", type=cli.positive_int, default=pretrain_epochs,
+    parser.add_argument("--pretrain-epochs", type=argtypes.positive_int, default=pretrain_epochs,
                         metavar="N", help=f"layer-wise epochs per layer (default: {pretrain_epochs})")
     parser.add_argument("--corruption", type=float, default=corruption, metavar="P",
                         help=f"SdA's masking noise: chance a pixel or unit is zeroed "
                              f"(default: {corruption})")
-    parser.add_argument("--train-size", type=cli.positive_int, default=train_size, metavar="N",
+    parser.add_argument("--train-size", type=argtypes.positive_int, default=train_size, metavar="N",
                         help=f"training images used (default: {train_size})")
     parser.add_argument("--from", dest="checkpoints", action="append", default=[],
                         metavar="CHECKPOINT",
@@ -115,10 +115,10 @@ def build_row(widths, scopes, corruption, lr):
     return net
 
 
-def run_row(args, mnist, steps, name, corruption=None, encoder_from=None):
+def run_row(args, mnist, watch, name, corruption=None, encoder_from=None):
     """Pretrains (if asked), fine-tunes and tests one row; returns its results.
 
-    steps: the cli.Steps of the whole comparison; Ctrl-C or NaN ends its block.
+    watch: the steps.Steps of the whole comparison; Ctrl-C or NaN ends its block.
     """
     widths, scopes = [784] + args.hidden, [f"encoder/hidden_{k + 1}" for k in range(len(args.hidden))]
     if encoder_from is not None:
@@ -141,16 +141,16 @@ def run_row(args, mnist, steps, name, corruption=None, encoder_from=None):
 
             # 1. layer-wise pretraining (SAA, SdA): each layer as a simple autoencoder
             for stage in net.stages:
-                steps.label, steps.epoch = f"{name} {stage.name}", 0
+                watch.label, watch.epoch = f"{name} {stage.name}", 0
                 for _ in range(args.pretrain_epochs):
-                    train_epoch(sess, steps, stage.train_op, stage.cost, mnist.train,
+                    train_epoch(sess, watch, stage.train_op, stage.cost, mnist.train,
                                 args.batch_size, feed)
             if net.stages:
                 saver.save(sess, os.path.join(logdir, "pretrained"), global_step=net.global_step)
             # 2. fine-tuning of the whole network on the labels
-            steps.label, steps.epoch = f"{name} fine-tune", 0
+            watch.label, watch.epoch = f"{name} fine-tune", 0
             for epoch in range(args.epochs):
-                train_epoch(sess, steps, net.train_op, net.cost, mnist.train, args.batch_size, feed)
+                train_epoch(sess, watch, net.train_op, net.cost, mnist.train, args.batch_size, feed)
                 val_errors.append(sess.run(net.error, {net.x: mnist.validation.images,
                                                        net.y: mnist.validation.labels,
                                                        net.phase_train: False}))
@@ -158,7 +158,7 @@ def run_row(args, mnist, steps, name, corruption=None, encoder_from=None):
                     tag="validation_error", simple_value=float(val_errors[-1]))]), epoch + 1)
             test_error = sess.run(net.error, {net.x: mnist.test.images, net.y: mnist.test.labels,
                                               net.phase_train: False})
-            saver.save(sess, runs.checkpoint_path(logdir, args.epochs), global_step=net.global_step)
+            saver.save(sess, checkpoints.checkpoint_path(logdir, args.epochs), global_step=net.global_step)
     return SimpleNamespace(name=name, test_error=test_error, val_errors=val_errors,
                            seconds=time.time() - started, widths=widths)
 
@@ -170,7 +170,7 @@ def main(argv=None):
                                       validation_size=args.validation_size, seed=args.seed)
     mnist = mnist._replace(train=input_data.DataSet(mnist.train.images[:args.train_size],
                                                     mnist.train.labels[:args.train_size], args.seed))
-    cli.check_sizes(mnist, args.batch_size)
+    input_data.check_sizes(mnist, args.batch_size)
     total_batch = min(int(mnist.train.num_examples / args.batch_size), args.steps_per_epoch)
     layers = f"{len(args.hidden)} x {args.pretrain_epochs} epochs"
     rows = [("random", None, "none"),
@@ -182,23 +182,17 @@ def main(argv=None):
           f"{args.epochs} epochs, Adam {args.learning_rate}, batch {args.batch_size}, seed {args.seed}")
     print(f"{'start':<32} {'encoder':<20} {'pretraining':<44} {'test error':>10} {'time':>8}")
     results = []
-    with cli.Steps(total_batch) as steps:
+    with steps.Steps(total_batch) as watch:
         for i, (name, noise, pretraining) in enumerate(rows):
             start = starts[i - 3] if i >= 3 else None
-            result = run_row(args, mnist, steps, name if start is None else f"from_{i - 2}",
+            result = run_row(args, mnist, watch, name if start is None else f"from_{i - 2}",
                              noise, start)
             results.append(result)
             encoder = "-".join(map(str, result.widths))
             print(f"{name:<32} {encoder:<20} {pretraining:<44} {result.test_error:>10.2%} "
                   f"{result.seconds:>7.1f}s")
-    if steps.stopped == "diverged":
-        print(f"error: the cost became {steps.bad_cost} in row {name}; the rows above are "
-              f"complete. Try a lower --learning-rate.", file=sys.stderr)
-        return 1
-    if steps.stopped:
-        print(f"Interrupted ({cli.signal_name(steps.signal)}) in row {name}; the rows above are "
-              f"complete.", file=sys.stderr)
-        return steps.exit_status
+    if watch.stopped:
+        return steps.ending(watch, f"row {name}", "the rows above are complete")
 
     fig, ax = plt.subplots(figsize=(7, 4.5))
     for result in results:

@@ -30,6 +30,7 @@ import zlib
 import numpy as np
 
 from aelab import LabError
+from aelab.argtypes import count
 
 TRAIN_IMAGES = "train-images-idx3-ubyte.gz"
 TRAIN_LABELS = "train-labels-idx1-ubyte.gz"
@@ -86,6 +87,7 @@ CLASS_NAMES = {"mnist": tuple(str(digit) for digit in range(10)),
 # Fashion-MNIST's ankle boot, T-shirts, dress, ... (repacked copies have other checksums).
 FIRST_LABELS = {"mnist": (5, 0, 4, 1, 9, 2, 1, 3, 1, 4), "fashion": (9, 0, 0, 3, 0, 2, 7, 2, 5, 5)}
 DEFAULT_VALIDATION_SIZE = 5000  # as TensorFlow 1.x: 55,000 / 5,000 of MNIST's 60,000
+RECORDED = "the one recorded beside the checkpoint"  # the reload scripts' data defaults
 
 Datasets = collections.namedtuple("Datasets", ["train", "validation", "test"])
 
@@ -393,10 +395,59 @@ def read_data_sets(train_dir=None, one_hot=False, validation_size=DEFAULT_VALIDA
         test=DataSet(test_images, test_labels, seed))
 
 
+def add_data_arguments(parser, recorded=False):
+    """Adds --dataset, --data-dir and --validation-size, the data options of every script.
+
+    recorded: the defaults are those recorded beside a checkpoint (reload
+    scripts); call use_recorded_data once the checkpoint's config is known.
+    """
+    group = parser.add_argument_group("data")
+    folders = "; ".join(f"{name}: {' or '.join(source.default_dirs)}"
+                        for name, source in SOURCES.items())
+    group.add_argument("--dataset", choices=sorted(SOURCES),
+                       default=None if recorded else DEFAULT_DATASET,
+                       help=f"which images to download when --data-dir lacks them (default: "
+                            f"{RECORDED if recorded else DEFAULT_DATASET})")
+    group.add_argument("--data-dir", metavar="DIR", default=None,
+                       help=f"folder with the four IDX files (default: "
+                            f"{RECORDED if recorded else folders})")
+    group.add_argument("--validation-size", metavar="N", type=count,
+                       default=None if recorded else DEFAULT_VALIDATION_SIZE,
+                       help=f"first N training images held out for validation (default: "
+                            f"{RECORDED if recorded else DEFAULT_VALIDATION_SIZE})")
+    return group
+
+
+def use_recorded_data(args, config):
+    """Fills in the data options a reload script was not given from a checkpoint's config.
+
+    Where neither --dataset nor --data-dir is given, the data recorded there is
+    meant; its validation size is kept unless --validation-size is given.
+    """
+    if not (args.dataset or args.data_dir):
+        args.dataset, args.data_dir = config.get("dataset"), config.get("data_dir")
+    args.dataset = args.dataset or DEFAULT_DATASET
+    if args.validation_size is None:
+        args.validation_size = config.get("validation_size", DEFAULT_VALIDATION_SIZE)
+
+
+def check_sizes(mnist, batch_size):
+    """Stops with one line where the data sets leave nothing to validate or train on."""
+    validation, train = mnist.validation.num_examples, mnist.train.num_examples
+    if validation == 0:
+        raise DataError("--validation-size 0 leaves no images to validate on; use at least 1 "
+                        f"(the default is {DEFAULT_VALIDATION_SIZE})")
+    if train == 0:
+        raise DataError(f"--validation-size {validation} takes every training image, leaving "
+                        f"none to train on; use at most {validation - batch_size}")
+    if batch_size > train:
+        raise DataError(f"--batch-size {batch_size} is larger than the training set "
+                        f"({train} images); use a smaller one")
+
+
 def main(argv=None):
-    from aelab import cli
     parser = argparse.ArgumentParser(description="Load an MNIST-format dataset and print its sizes.")
-    cli.add_data_arguments(parser)
+    add_data_arguments(parser)
     args = parser.parse_args(argv)
     data = read_data_sets(args.data_dir, validation_size=args.validation_size, dataset=args.dataset)
     for split in Datasets._fields:

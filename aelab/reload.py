@@ -15,7 +15,7 @@ import re
 import numpy as np
 import tensorflow.compat.v1 as tf
 
-from aelab import LabError, model, runs
+from aelab import LabError, checkpoints, model, record
 
 _FILE_SUFFIX = re.compile(r"\.(index|meta|data-\d+-of-\d+)$")
 
@@ -30,11 +30,11 @@ def _nearby(path, expect=None):
     while folder and not os.path.isdir(folder):
         folder = os.path.dirname(folder)
     folder = folder or "."
-    found = runs.list_checkpoints(folder)
+    found = checkpoints.list_checkpoints(folder)
     for run in sorted(glob.glob(os.path.join(glob.escape(folder), "*_logs"))):
-        found += runs.list_checkpoints(run)[-1:]
+        found += checkpoints.list_checkpoints(run)[-1:]
     if not found:
-        scripts = " or ".join(runs.TRAINED_BY[model] for model in expect or runs.MODELS)
+        scripts = " or ".join(record.TRAINED_BY[model] for model in expect or record.MODELS)
         return f"no checkpoints in {folder} either; train one first with {scripts}"
     shown = [os.path.relpath(p) for p in found[-6:]]
     return "checkpoints there: " + ", ".join(shown)
@@ -43,7 +43,7 @@ def _nearby(path, expect=None):
 def resolve(path, expect=None):
     """The checkpoint prefix that path names (see the module docstring)."""
     if os.path.isdir(path):
-        found = runs.list_checkpoints(path)
+        found = checkpoints.list_checkpoints(path)
         if not found:
             raise CheckpointError(f"{path} holds no model-checkpoint-* files; "
                                   f"{_nearby(os.path.dirname(os.path.abspath(path)), expect)}")
@@ -86,7 +86,7 @@ class Autoencoder:
         self.config = config
         self.name = config["model"]
         self.n_code = config["n_code"]
-        parsed = runs.parse(prefix)
+        parsed = checkpoints.parse(prefix)
         self.epoch = parsed[0] if parsed else None
         self.graph = tf.Graph()
         with self.graph.as_default():
@@ -94,7 +94,7 @@ class Autoencoder:
             self.x = tf.placeholder(tf.float32, name="x", shape=[None, model.n_input])
             self.phase_train = tf.placeholder(tf.bool, name="phase_train", shape=[])
             self.encoder_hidden = config.get("encoder_hidden", model.ENCODER_HIDDEN)
-            if self.name == runs.LINEAR_AUTOENCODER:
+            if self.name == record.LINEAR_AUTOENCODER:
                 _, self.code, self.output = model.linear_autoencoder(self.x, self.n_code)
             else:
                 self.code = model.encoder(self.x, self.n_code, self.phase_train,
@@ -107,7 +107,7 @@ class Autoencoder:
                 if mismatch is None:
                     tf.train.Saver(tf.global_variables()).restore(self.sess, prefix)
             except (tf.errors.OutOfRangeError, tf.errors.DataLossError) as e:
-                others = [os.path.relpath(p) for p in runs.list_checkpoints(os.path.dirname(prefix)
+                others = [os.path.relpath(p) for p in checkpoints.list_checkpoints(os.path.dirname(prefix)
                                                                             or ".") if p != prefix]
                 raise CheckpointError(
                     f"{prefix} is damaged: its files are cut short or broken "
@@ -118,7 +118,7 @@ class Autoencoder:
             if mismatch:
                 raise CheckpointError(
                     f"{prefix} does not hold the {self.name} with N_CODE {self.n_code} that "
-                    f"its {runs.CONFIG_FILE} describes ({mismatch})")
+                    f"its {record.CONFIG_FILE} describes ({mismatch})")
 
     @property
     def label(self):
@@ -126,9 +126,9 @@ class Autoencoder:
         details = []
         if self.config.get("loss", "l2") not in ("l2", "squared error"):
             details.append(self.config["loss"])
-        if self.name == runs.DENOISING_AUTOENCODER and self.config.get("corruption", 0.5) != 0.5:
+        if self.name == record.DENOISING_AUTOENCODER and self.config.get("corruption", 0.5) != 0.5:
             details.append(f"{self.config['corruption']:.0%} masking")
-        kind = runs.TITLES[self.name] + (f" ({', '.join(details)})" if details else "")
+        kind = record.TITLES[self.name] + (f" ({', '.join(details)})" if details else "")
         return f"{kind}, epoch {self.epoch}" if self.epoch is not None else kind
 
     def _run(self, tensor, fed, values, batch=2000):
@@ -157,19 +157,19 @@ def load(path, expect=None):
 
     Args:
       path: prefix, run folder or checkpoint file.
-      expect: a tuple of model names (runs.MODELS) this caller accepts, or None.
+      expect: a tuple of model names (record.MODELS) this caller accepts, or None.
     """
     prefix = resolve(path, expect)
     folder = os.path.dirname(prefix) or "."
     try:
-        config = runs.load_config(folder)
+        config = record.load_config(folder)
     except ValueError as e:
         raise CheckpointError(str(e)) from None
     if config is None:
-        raise CheckpointError(f"{prefix} has no {runs.CONFIG_FILE} beside it, so it was not "
-                              f"written by {', '.join(runs.TRAINED_BY.values())} "
+        raise CheckpointError(f"{prefix} has no {record.CONFIG_FILE} beside it, so it was not "
+                              f"written by {', '.join(record.TRAINED_BY.values())} "
                               f"(the basic autoencoder saves no checkpoints)")
     if expect and config["model"] not in expect:
-        raise CheckpointError(f"{prefix} was written by {runs.TRAINED_BY[config['model']]}; "
-                              f"give a checkpoint of {' or '.join(runs.TRAINED_BY[e] for e in expect)}")
+        raise CheckpointError(f"{prefix} was written by {record.TRAINED_BY[config['model']]}; "
+                              f"give a checkpoint of {' or '.join(record.TRAINED_BY[e] for e in expect)}")
     return Autoencoder(prefix, config)

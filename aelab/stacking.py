@@ -3,29 +3,30 @@
 Beyond the lab. Each encoder layer, with the decoder layer that mirrors it,
 is trained as a simple autoencoder on the codes of the layers below it
 (which stay fixed); then the whole network is trained (fine-tuned). Used by
-the training scripts' `--pretrain layerwise` and by
-stacked_autoencoder_classifier.py, whose own fine-tuning also runs through
-`train_epoch` here.
+the training scripts' `--pretrain layerwise`, whose loop asks a `Schedule`
+which training op each epoch runs, and by stacked_autoencoder_classifier.py,
+whose epochs run through `train_epoch` here.
 """
 
 import tensorflow.compat.v1 as tf
 
-from aelab import LabError, cli
+from aelab import LabError, argtypes
 from aelab.model import layer, loss, masking_noise, n_input, training
+from aelab.record import WHOLE_NETWORK
 
 # Encoder layer k and the decoder layer that mirrors it, in the lab model's scopes
 ENCODER_SCOPES = ("encoder/hidden_1", "encoder/hidden_2", "encoder/hidden_3", "encoder/code")
 DECODER_SCOPES = ("decoder/output", "decoder/hidden_3", "decoder/hidden_2", "decoder/hidden_1")
-WHOLE_NETWORK = "whole network"
 PRETRAIN_EPOCHS = 5  # per layer, with --pretrain layerwise
 
 
 class Stage:
-    """Stage `number` of layer-wise training: encoder layer n_in-n_out, its cost and training op."""
+    """Stage `number` of layer-wise training: encoder layer n_in-n_out, its cost, training op
+    and train_cost summary (tagged layerwise_<number>/train_cost)."""
 
-    def __init__(self, number, n_in, n_out, cost, train_op):
+    def __init__(self, number, n_in, n_out, cost, train_op, summary_op):
         self.number, self.n_in, self.n_out = number, n_in, n_out
-        self.cost, self.train_op = cost, train_op
+        self.cost, self.train_op, self.summary_op = cost, train_op, summary_op
         self.name = f"layer {number}"
 
 
@@ -92,15 +93,16 @@ def layerwise_training(x, widths, phase_train, encoder_scopes, decoder_scopes, g
             cost, _ = loss(output, target)
             train_op = training(cost, global_step, learning_rate, var_list,
                                 name=f"Adam_layerwise_{stage}", loss_scale=loss_scale)
-        stages.append(Stage(stage, widths[stage - 1], widths[stage], cost, train_op))
+            summary_op = tf.summary.scalar("train_cost", cost)
+        stages.append(Stage(stage, widths[stage - 1], widths[stage], cost, train_op, summary_op))
     return stages
 
 
 def train_epoch(sess, steps, train_op, cost, train_set, batch_size, feed):
     """One epoch of train_op over train_set; returns its mean cost.
 
-    steps: the cli.Steps watching this loop (it ends its block on Ctrl-C or NaN);
-    feed: (minibatch_x, minibatch_y) -> feed_dict.
+    steps: the aelab.steps.Steps watching this loop (it ends its block on
+    Ctrl-C or NaN); feed: (minibatch_x, minibatch_y) -> feed_dict.
     """
     total_cost = 0.0
     for _ in range(steps.total_batch):
@@ -122,7 +124,7 @@ def add_pretrain_arguments(parser):
                             "layer as a simple autoencoder on the codes of the layers below "
                             "(784-1000, then 1000-500, ...), then the whole network "
                             "(default: none, the whole network from the start)")
-    group.add_argument("--pretrain-epochs", type=cli.positive_int, default=PRETRAIN_EPOCHS,
+    group.add_argument("--pretrain-epochs", type=argtypes.positive_int, default=PRETRAIN_EPOCHS,
                        metavar="N",
                        help=f"epochs for each of the {n} layers with --pretrain layerwise "
                             f"(default: {PRETRAIN_EPOCHS})")
@@ -138,59 +140,64 @@ def check_schedule(parser, args):
                      f"{n * args.pretrain_epochs}")
 
 
-def lab_stages(args, x, phase_train, global_step, encoder_hidden, decoder_hidden,
-               loss_scale=1.0):
-    """The lab model's layer-wise stages with --pretrain layerwise, else none.
+class Schedule:
+    """Which ops each epoch of a training script trains: with --pretrain layerwise, each
+    layer in turn for --pretrain-epochs epochs, then the whole network; else the whole network.
+
+    whole: the whole network's (train_op, cost, train_summary_op); stages: the
+    layer-wise Stages, bottom first; per_stage: epochs of each.
+    """
+
+    def __init__(self, whole, stages=(), per_stage=PRETRAIN_EPOCHS):
+        self.whole, self.stages, self.per_stage = whole, list(stages), per_stage
+        self._current = self._started = None
+
+    def stage(self, epoch):
+        """The Stage that epoch (0-based) trains, or None for the whole network."""
+        index = epoch // self.per_stage
+        return self.stages[index] if index < len(self.stages) else None
+
+    def name(self, epoch):
+        """What record.csv calls the stage of epoch: "layer 2", "whole network"."""
+        stage = self.stage(epoch)
+        return WHOLE_NETWORK if stage is None else stage.name
+
+    def ops(self, epoch):
+        """(train_op, cost, train_summary_op) for epoch, saying so when a new stage begins."""
+        stage = self.stage(epoch)
+        if not self._started or stage is not self._current:
+            self._announce(stage, epoch)
+        self._started, self._current = True, stage
+        return self.whole if stage is None else (stage.train_op, stage.cost, stage.summary_op)
+
+    def _announce(self, stage, epoch):
+        if stage is None:
+            if self.stages:
+                print(f"Whole network from epoch {epoch + 1}")
+            return
+        first = epoch // self.per_stage * self.per_stage
+        last = first + self.per_stage
+        when = f"epochs {first + 1}-{last}" if last > first + 1 else f"epoch {last}"
+        print(f"Layer-wise stage {stage.number} of {len(self.stages)}, {when}: "
+              f"{ENCODER_SCOPES[stage.number - 1]} ({stage.n_in}-{stage.n_out}) with "
+              f"{DECODER_SCOPES[stage.number - 1]}; cost = its reconstruction error of its input")
+
+
+def lab_schedule(args, x, phase_train, global_step, encoder_hidden, decoder_hidden, whole,
+                 loss_scale=1.0):
+    """The Schedule of a training script's epochs: its whole network's ops, and with
+    --pretrain layerwise the lab model's layer-wise stages first.
 
     The denoising autoencoder's stages corrupt their input at its --corruption
     level (stacked denoising autoencoders); loss_scale: as the whole network's
     (float16 on a GPU with --precision mixed).
     """
     if args.pretrain != "layerwise":
-        return []
+        return Schedule(whole)
     widths = encoder_widths(args.n_code, encoder_hidden)
     if list(decoder_hidden) != widths[-2:0:-1]:
         raise LabError(f"--pretrain layerwise needs the decoder to mirror the encoder; the "
                        f"architecture has encoder {widths[1:-1]} and decoder {list(decoder_hidden)}")
-    return layerwise_training(x, widths, phase_train, ENCODER_SCOPES, DECODER_SCOPES, global_step,
-                              args.learning_rate, args.corruption or 0.0, loss_scale)
-
-
-def pretrain(run, stages, mnist, x, train_feed, eval_op, validation_feed):
-    """Trains the lab model's layer-wise epochs still to do; returns the epoch to go on from.
-
-    Epoch e (0-based) of the first len(stages) x --pretrain-epochs belongs to
-    stage e // --pretrain-epochs. Each epoch is printed, validated (the whole
-    network), saved and recorded like a whole-network epoch, with its stage.
-
-    Args:
-      run: the runs.Run under way (its session, saver, steps and record).
-      stages: from lab_stages (none: nothing to do).
-      mnist: the data sets.
-      x: the images placeholder; train_feed: the rest of a training step's feed.
-      eval_op, validation_feed: the whole network's validation loss and its feed.
-    """
-    per_stage, first = run.args.pretrain_epochs, run.start_epoch
-    for epoch in range(first, len(stages) * per_stage):
-        stage = stages[epoch // per_stage]
-        if epoch == first or epoch % per_stage == 0:
-            announce(stage, epoch // per_stage * per_stage, per_stage, len(stages))
-        avg_cost = train_epoch(run.sess, run, stage.train_op, stage.cost, mnist.train,
-                               run.args.batch_size, lambda images, _: {x: images, **train_feed})
-        print("Epoch:", "%04d" % (epoch + 1), "cost =", "{:.9f}".format(avg_cost))
-        validation_loss = run.evaluate(eval_op, validation_feed)
-        print("Validation Loss:", str(validation_loss) + run.note)
-        run.saver.save(run.sess, run.checkpoint_path(epoch + 1), global_step=run.step)
-        run.epoch_done(epoch + 1, avg_cost, validation_loss, stage.name)
-    if stages:
-        print(f"Whole network from epoch {max(first, len(stages) * per_stage) + 1}")
-    return max(first, len(stages) * per_stage)
-
-
-def announce(stage, first_epoch, epochs, n_stages):
-    """Says which layer the coming epochs train."""
-    last = first_epoch + epochs
-    when = f"epochs {first_epoch + 1}-{last}" if last > first_epoch + 1 else f"epoch {last}"
-    print(f"Layer-wise stage {stage.number} of {n_stages}, {when}: "
-          f"{ENCODER_SCOPES[stage.number - 1]} ({stage.n_in}-{stage.n_out}) with "
-          f"{DECODER_SCOPES[stage.number - 1]}; cost = its reconstruction error of its input")
+    stages = layerwise_training(x, widths, phase_train, ENCODER_SCOPES, DECODER_SCOPES,
+                                global_step, args.learning_rate, args.corruption or 0.0, loss_scale)
+    return Schedule(whole, stages, args.pretrain_epochs)

@@ -29,6 +29,7 @@ import unicodedata
 import zlib
 from types import SimpleNamespace
 
+from aelab import quiet_tensorflow  # noqa: F401  (first: TensorFlow starts without its start-up lines)
 import numpy as np
 import tensorflow
 import tensorflow.compat.v1 as tf

@@ -4,18 +4,19 @@ import os
 import re
 
 import numpy as np
+import pytest
 import tensorflow.compat.v1 as tf
 
 import stacked_autoencoder_classifier as sac
-from aelab import runs
-from test_training_scripts import run
+from aelab import checkpoints
+from conftest import POSIX_ONLY, run_main
 
 SMALL = ["--hidden", "32,16", "--pretrain-epochs", 2, "--epochs", 2, "--steps-per-epoch", 3,
          "--validation-size", 500, "--train-size", 1000, "--no-show"]
 
 
 def test_table_with_three_rows_checkpoints_and_figure(small_data, tmp_path):
-    result = run("stacked_autoencoder_classifier.py", "--data-dir", small_data, *SMALL,
+    result = run_main("stacked_autoencoder_classifier.py", "--data-dir", small_data, *SMALL,
                  cwd=tmp_path)
     assert "Training on 1000 images, validation 500, test 500; fine-tuning 2 epochs" in result.stdout
     row = r"{}\s+784-32-16\s+{}\s+\d+\.\d\d%\s+\d+\.\ds"
@@ -25,12 +26,13 @@ def test_table_with_three_rows_checkpoints_and_figure(small_data, tmp_path):
     logdir = tmp_path / "stacked_classifier_logs"
     assert (logdir / "validation_error.png").is_file()
     for name in ("random", "SAA", "SdA"):
-        assert [runs.parse(p) for p in runs.list_checkpoints(str(logdir / name))]
+        assert [checkpoints.parse(p) for p in checkpoints.list_checkpoints(str(logdir / name))]
     assert not list((logdir / "random").glob("pretrained-*"))
     # SAA: 2 layers x 2 epochs x 3 steps of pretraining come before the fine-tuning.
     assert (logdir / "SAA" / "pretrained-12.index").is_file()
 
 
+@pytest.mark.slow
 def test_fine_tuning_starts_from_the_pretrained_encoder(small_data, tmp_path, monkeypatch):
     seen = []
     real = sac.train_epoch
@@ -45,8 +47,7 @@ def test_fine_tuning_starts_from_the_pretrained_encoder(small_data, tmp_path, mo
         return avg_cost
 
     monkeypatch.setattr(sac, "train_epoch", spy)
-    monkeypatch.chdir(tmp_path)
-    assert sac.main(["--data-dir", small_data, *map(str, SMALL)]) == 0
+    run_main("stacked_autoencoder_classifier.py", "--data-dir", small_data, *SMALL, cwd=tmp_path)
     # The rows in order: random (fine-tune only), then SAA, then SdA.
     kinds = [k for k, when, _ in seen if when == "before"]
     assert kinds == ["fine-tune"] * 2 + (["pretrain"] * 4 + ["fine-tune"] * 2) * 2
@@ -59,24 +60,22 @@ def test_fine_tuning_starts_from_the_pretrained_encoder(small_data, tmp_path, mo
     assert np.abs(first_fine_tune - random_start).max() > 1e-3  # pretraining moved it
 
 
-def test_starting_from_a_deep_autoencoder_checkpoint(small_data, tmp_path):
-    run("autoencoder_mnist.py", 3, "--epochs", 1, "--data-dir", small_data, "--validation-size",
-        500, "--steps-per-epoch", 2, cwd=tmp_path)
-    result = run("stacked_autoencoder_classifier.py", "--data-dir", small_data, *SMALL,
-                 "--from", "mnist_autoencoder_hidden=3_logs", cwd=tmp_path)
-    assert re.search(r"from deep autoencoder, epoch 1\s+784-1000-500-250-3\s+the encoder of "
-                     r"mnist_autoencoder_hidden=3_logs/model-checkpoint-0001-2\s+\d+\.\d\d%",
-                     result.stdout), result.stdout
-    fine_tuned = runs.list_checkpoints(str(tmp_path / "stacked_classifier_logs" / "from_1"))
-    start = tf.train.load_variable(
-        str(tmp_path / "mnist_autoencoder_hidden=3_logs" / "model-checkpoint-0001-2"),
-        "encoder/hidden_1/W")
+@pytest.mark.slow
+def test_starting_from_a_deep_autoencoder_checkpoint(trained, tmp_path):
+    result = run_main("stacked_autoencoder_classifier.py", "--data-dir", trained.data, *SMALL,
+                      "--from", trained.deep(), cwd=tmp_path)
+    start = trained.deep("model-checkpoint-0003-15")
+    assert re.search(r"from deep autoencoder, epoch 3\s+784-1000-500-250-2\s+the encoder of "
+                     + re.escape(start) + r"\s+\d+\.\d\d%", result.stdout), result.stdout
+    fine_tuned = checkpoints.list_checkpoints(str(tmp_path / "stacked_classifier_logs" / "from_1"))
+    before = tf.train.load_variable(start, "encoder/hidden_1/W")
     after = tf.train.load_variable(fine_tuned[-1], "encoder/hidden_1/W")
-    assert np.abs(after - start).max() < 0.01  # 6 Adam steps from the autoencoder's weights
+    assert np.abs(after - before).max() < 0.01  # 6 Adam steps from the autoencoder's weights
 
 
+@pytest.mark.slow
 def test_classifier_beats_chance_on_real_fashion_mnist(fashion_dir, tmp_path):
-    result = run("stacked_autoencoder_classifier.py", "--data-dir", fashion_dir, "--hidden", "128",
+    result = run_main("stacked_autoencoder_classifier.py", "--data-dir", fashion_dir, "--hidden", "128",
                  "--pretrain-epochs", 1, "--epochs", 2, "--steps-per-epoch", 50,
                  "--train-size", 5000, "--no-show", cwd=tmp_path)
     errors = [float(e) for e in re.findall(r"(\d+\.\d\d)%\s+\d+\.\ds", result.stdout)]
@@ -85,24 +84,26 @@ def test_classifier_beats_chance_on_real_fashion_mnist(fashion_dir, tmp_path):
     assert os.path.isfile(tmp_path / "stacked_classifier_logs" / "validation_error.png")
 
 
-def test_ctrl_c_keeps_the_finished_rows(small_data, tmp_path):
+@POSIX_ONLY
+def test_ctrl_c_keeps_the_finished_rows(small_data, tmp_path, monkeypatch):
+    import os
     import signal
-    import subprocess
-    import sys
-    from conftest import REPO
-    from test_training_scripts import script_env
-    args = ["--data-dir", small_data, "--hidden", "32", "--pretrain-epochs", "2000", "--epochs", "1",
-            "--steps-per-epoch", "3", "--validation-size", "500", "--train-size", "1000", "--no-show"]
-    proc = subprocess.Popen([sys.executable, os.path.join(REPO, "stacked_autoencoder_classifier.py"),
-                             *args], cwd=tmp_path, env=script_env(), text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    lines = []
-    for line in proc.stdout:
-        lines.append(line)
-        if line.startswith("random "):
-            break
-    proc.send_signal(signal.SIGINT)  # during SAA's 2000 pretraining epochs
-    out, err = proc.communicate(timeout=120)
-    assert proc.returncode == 130
-    assert "Interrupted (Ctrl-C) in row SAA; the rows above are complete." in err
-    assert "Traceback" not in err and "SdA" not in out
+    real = sac.run_row
+
+    def ctrl_c_in_row_saa(args, mnist, watch, name, *rest):
+        if name == "SAA":  # a real Ctrl-C, during SAA's first step
+            real_step = watch.step_done
+            monkeypatch.setattr(watch, "step_done", lambda cost: (
+                os.kill(os.getpid(), signal.SIGINT), real_step(cost)))
+        return real(args, mnist, watch, name, *rest)
+
+    monkeypatch.setattr(sac, "run_row", ctrl_c_in_row_saa)
+    result = run_main("stacked_autoencoder_classifier.py", "--data-dir", small_data, "--hidden",
+                      "32", "--pretrain-epochs", 2, "--epochs", 1, "--steps-per-epoch", 3,
+                      "--validation-size", 500, "--train-size", 1000, "--no-show", cwd=tmp_path,
+                      check=False)
+    assert result.returncode == 130
+    assert result.stderr.strip().endswith(
+        "Stopped by Ctrl-C in row SAA; the rows above are complete.")
+    assert "Traceback" not in result.stderr and "SdA" not in result.stdout
+    assert result.stdout.splitlines()[-1].startswith("random ")

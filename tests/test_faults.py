@@ -2,83 +2,81 @@
 damaged files, odd values. Each ends with one line, loses nothing saved, and resumes."""
 
 import csv
-import json
 import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
-import time
 
 import pytest
 import tensorflow.compat.v1 as tf
 
-import autoencoder_mnist
 from aelab import lock, runs
-from conftest import REPO
-from test_training_scripts import epochs_kept, quick, read_record, run, script_env
+from conftest import (POSIX_ONLY, REPO, TrainedRuns, epochs_kept, last_line, quick, read_record,
+                      run_main, run_process, script_env, signal_at_step)
 
 LOGDIR = "mnist_autoencoder_hidden=2_logs"
+# A process that takes a run folder's lock and holds it until its input closes, as a run does
+# until it ends (no TensorFlow here).
+HOLD = ("import sys; sys.path.insert(0, sys.argv[1]); from aelab.lock import FolderLock; "
+        "held = FolderLock(sys.argv[2]); held.acquire(); print('held', flush=True); "
+        "sys.stdin.read(); held.release()")
 
 
-def start(small_data, tmp_path, *extra):
-    """A long run in the background (batches of 10: 500 steps an epoch); returns it after epoch 1."""
-    proc = subprocess.Popen(
-        [sys.executable, os.path.join(REPO, "autoencoder_mnist.py"), "2", "--epochs", "50",
-         "--batch-size", "10", "--data-dir", small_data, "--validation-size", "500", "--seed", "1",
-         *extra], cwd=tmp_path, env=script_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        text=True)
-    for line in proc.stdout:
-        if line.startswith("Validation Loss:"):
-            break
+def holder(folder):
+    """A process holding folder's lock, as a training run there does; end it with .stdin.close()."""
+    os.makedirs(folder, exist_ok=True)
+    proc = subprocess.Popen([sys.executable, "-c", HOLD, REPO, str(folder)], text=True,
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    assert proc.stdout.readline() == "held\n"
     return proc
 
 
-def last_line(result):
-    return result.stderr.strip().splitlines()[-1]
-
-
 def test_a_second_run_into_a_held_folder_stops_at_once(small_data, tmp_path):
-    first = start(small_data, tmp_path)
-    second = run("autoencoder_mnist.py", 2, "--epochs", 50, "--batch-size", 10, "--data-dir",
-                 small_data, "--validation-size", 500, cwd=tmp_path, check=False)
-    first.send_signal(signal.SIGINT)
-    first.communicate(timeout=120)
+    first = holder(tmp_path / LOGDIR)
+    try:
+        second = run_main("autoencoder_mnist.py", 2, "--epochs", 1, *quick(small_data),
+                          cwd=tmp_path, check=False)
+    finally:
+        first.stdin.close()
+        first.wait(timeout=30)
     assert second.returncode == 1 and "Traceback" not in second.stderr
     assert last_line(second).startswith(f"error: {LOGDIR} is in use by another run (process "
                                         f"{first.pid}, started ")
-    epochs = [row["epoch"] for row in read_record(str(tmp_path / LOGDIR))]
-    assert epochs == sorted(set(epochs)) and epochs  # each epoch once, from the first run only
-    assert not (tmp_path / LOGDIR / lock.LOCK_FILE).exists()  # given back when the run ended
+    assert not os.path.exists(tmp_path / LOGDIR / "record.csv")  # nothing of the first touched
+    again = run_main("autoencoder_mnist.py", 2, "--epochs", 1, *quick(small_data), cwd=tmp_path)
+    assert "Taking over" not in again.stderr  # the first gave its lock back as it ended
+    assert not (tmp_path / LOGDIR / lock.HOLDER_FILE).exists()
 
 
-def test_a_lock_left_by_a_killed_run_is_taken_over(small_data, tmp_path):
-    gone = subprocess.Popen([sys.executable, "-c", "pass"])
-    gone.wait()
-    folder = tmp_path / LOGDIR
-    folder.mkdir()
-    (folder / lock.LOCK_FILE).write_text(json.dumps(
-        {"pid": gone.pid, "host": socket.gethostname(), "started": "2026-01-01 09:00:00"}))
-    result = run("autoencoder_mnist.py", 2, "--epochs", 1, *quick(small_data), cwd=tmp_path)
-    assert (f"Taking over {LOGDIR} from a run that ended without finishing (process {gone.pid}, "
-            f"started 2026-01-01 09:00:00)") in result.stderr
-    assert epochs_kept(str(folder)) == [1] and not (folder / lock.LOCK_FILE).exists()
+@pytest.mark.slow
+def test_a_run_that_was_killed_leaves_no_lock_only_a_note(small_data, tmp_path):
+    killed = holder(tmp_path / LOGDIR)
+    killed.kill()
+    killed.wait(timeout=30)
+    result = run_main("autoencoder_mnist.py", 2, "--epochs", 1, *quick(small_data), cwd=tmp_path)
+    assert (f"Taking over {LOGDIR} from a run that ended without finishing (process "
+            f"{killed.pid}, started ") in result.stderr
+    assert epochs_kept(tmp_path / LOGDIR) == [1]
+    assert not (tmp_path / LOGDIR / lock.HOLDER_FILE).exists()
 
 
-def test_lock_is_refused_to_a_live_process_and_released(tmp_path):
+def test_lock_is_refused_while_held_and_free_after_release(tmp_path):
     held = lock.FolderLock(str(tmp_path))
     held.acquire()
     with pytest.raises(SystemExit, match=f"in use by another run \\(process {os.getpid()}"):
         lock.FolderLock(str(tmp_path)).acquire()
     held.release()
-    assert not (tmp_path / lock.LOCK_FILE).exists()
-    assert lock.process_alive(os.getpid())
+    assert not (tmp_path / lock.HOLDER_FILE).exists()
+    again = lock.FolderLock(str(tmp_path))
+    again.acquire()
+    again.release()
 
 
+@pytest.mark.slow
 def test_a_failed_checkpoint_write_ends_with_one_line_and_the_run_resumes(small_data, tmp_path,
-                                                                         monkeypatch, capsys):
+                                                                         monkeypatch):
     real_save = tf.train.Saver.save
     saves = []
 
@@ -92,21 +90,21 @@ def test_a_failed_checkpoint_write_ends_with_one_line_and_the_run_resumes(small_
         return real_save(self, sess, path, *args, **kwargs)
 
     monkeypatch.setattr(tf.train.Saver, "save", save_until_the_disk_is_full)
-    monkeypatch.chdir(tmp_path)
-    args = ["2", "--epochs", "3", "--no-show", *map(str, quick(small_data))]
-    assert autoencoder_mnist.main(args) == 1
-    err = capsys.readouterr().err
+    args = [2, "--epochs", 3, "--no-show", *quick(small_data)]
+    full = run_main("autoencoder_mnist.py", *args, cwd=tmp_path, check=False)
+    assert full.returncode == 1
     assert re.search(re.escape(f"error: could not write into {LOGDIR}: No space left on device "
                                f"(writing model-checkpoint-0002-10.data-00000-of-00001). Last "
                                f"whole checkpoint: "
                                f"{os.path.join(LOGDIR, 'model-checkpoint-0001-5')}; each checkpoint "
-                               f"needs about ") + r"3\d MB\. Make room", err), err
+                               f"needs about ") + r"3\d MB\. Make room", full.stderr), full.stderr
     assert sorted(os.listdir(tmp_path / LOGDIR)) == sorted(
-        ["checkpoint", "loss_curve.png", "model_config.json", "record.csv", "train", "validation"]
+        ["checkpoint", "loss_curve.png", "model_config.json", "record.csv", lock.LOCK_FILE,
+         "train", "validation"]
         + [f"model-checkpoint-0001-5.{e}" for e in ("index", "meta", "data-00000-of-00001")])
     monkeypatch.setattr(tf.train.Saver, "save", real_save)
-    assert autoencoder_mnist.main(args) == 0
-    assert "Resuming from" in capsys.readouterr().out
+    again = run_main("autoencoder_mnist.py", *args, cwd=tmp_path)
+    assert "Resuming from" in again.stdout
     assert [row["epoch"] for row in read_record(str(tmp_path / LOGDIR))] == ["1", "2", "3"]
 
 
@@ -131,22 +129,24 @@ def small_disk(tmp_path):
     subprocess.run(["umount", str(target)])
 
 
+@pytest.mark.slow
 def test_a_real_full_disk(small_data, tmp_path, small_disk):
     logdir = small_disk / "run"
-    full = run("autoencoder_mnist.py", 2, "--epochs", 3, *quick(small_data), "--logdir", logdir,
-               cwd=tmp_path, check=False)
+    full = run_main("autoencoder_mnist.py", 2, "--epochs", 3, *quick(small_data), "--logdir",
+                    logdir, cwd=tmp_path, check=False)
     assert full.returncode == 1 and "Traceback" not in full.stderr
     assert "No space left on device" in last_line(full)
     assert re.search(r"each checkpoint needs about 3\d MB", last_line(full))
-    assert epochs_kept(str(logdir)) == [1]
+    assert epochs_kept(logdir) == [1]
     assert not [n for n in os.listdir(logdir) if "tempstate" in n or n.startswith("model-checkpoint-0002")]
     subprocess.run(["mount", "-o", "remount,size=120m", str(small_disk)], check=True)
-    again = run("autoencoder_mnist.py", 2, "--epochs", 3, *quick(small_data), "--logdir", logdir,
-                cwd=tmp_path)
-    assert "(epoch 1, step 5)" in again.stdout and epochs_kept(str(logdir)) == [1, 2, 3]
+    again = run_main("autoencoder_mnist.py", 2, "--epochs", 3, *quick(small_data), "--logdir",
+                     logdir, cwd=tmp_path)
+    assert "(epoch 1, step 5)" in again.stdout and epochs_kept(logdir) == [1, 2, 3]
 
 
-def test_read_only_places(small_data, tmp_path):
+@pytest.mark.slow
+def test_read_only_places(trained, small_data, tmp_path):
     target = _mount(tmp_path, "ro,size=1m")
     if target is None:  # not root: permissions are enough
         target = tmp_path / "disk"
@@ -154,17 +154,16 @@ def test_read_only_places(small_data, tmp_path):
         if os.access(target, os.W_OK):
             pytest.skip("cannot make a read-only folder here")
     try:
-        result = run("autoencoder_mnist.py", 2, "--epochs", 1, *quick(small_data),
-                     "--logdir", target / "run", cwd=tmp_path, check=False)
+        result = run_main("autoencoder_mnist.py", 2, "--epochs", 1, *quick(small_data),
+                          "--logdir", target / "run", cwd=tmp_path, check=False)
         assert result.returncode == 1 and "Traceback" not in result.stderr
         assert last_line(result).startswith(f"error: could not write into {target / 'run'}: ")
-        run("denoising_autoencoder_mnist.py", 2, "--epochs", 1, *quick(small_data), cwd=tmp_path)
-        figure = run("dn_ae_test.py", "dn_mnist_autoencoder_hidden=2_logs", "--save",
-                     target / "x.png", cwd=tmp_path, check=False)
+        figure = run_main("dn_ae_test.py", trained.denoising(), "--save", target / "x.png",
+                          cwd=tmp_path, check=False)
         assert figure.returncode == 1 and "denoising autoencoder, epoch 1" in figure.stdout
         assert last_line(figure).startswith(f"error: could not write the figure {target / 'x.png'} (")
-        folder = run("ae_vs_pca.py", "dn_mnist_autoencoder_hidden=2_logs", "--save-dir", target,
-                     cwd=tmp_path, check=False)
+        folder = run_main("ae_vs_pca.py", trained.denoising(), "--save-dir", target,
+                          cwd=tmp_path, check=False)
         assert folder.returncode == 1 and "Traceback" not in folder.stderr
         assert last_line(folder).startswith("error: could not write the figure ")
     finally:
@@ -172,77 +171,97 @@ def test_read_only_places(small_data, tmp_path):
         target.chmod(0o755)
 
 
-@pytest.mark.parametrize("name, status", [("SIGTERM", 143), ("SIGHUP", 129)])
-def test_sigterm_and_sighup_stop_like_ctrl_c(small_data, tmp_path, name, status):
-    if not hasattr(signal, name):
-        pytest.skip(f"no {name} here")
-    proc = start(small_data, tmp_path)
-    time.sleep(0.5)
-    proc.send_signal(getattr(signal, name))
-    out, err = proc.communicate(timeout=120)
-    assert proc.returncode == status, err
-    assert "Traceback" not in err
-    assert f"Stopped by {name}: epoch 2 was cut short" in err
+@POSIX_ONLY
+@pytest.mark.parametrize("name, status", [("SIGTERM", 143),
+                                          pytest.param("SIGHUP", 129, marks=pytest.mark.slow),
+                                          pytest.param("SIGINT", 130, marks=pytest.mark.slow)])
+def test_stop_signals_end_a_run_cleanly_after_the_step(small_data, tmp_path, monkeypatch,
+                                                       name, status):
+    before = signal.getsignal(getattr(signal, name))
+    signal_at_step(monkeypatch, getattr(signal, name), 7)  # in epoch 2, of 5 steps each
+    result = run_main("autoencoder_mnist.py", 2, "--epochs", 3, *quick(small_data), cwd=tmp_path,
+                      check=False)
+    how = "Ctrl-C" if name == "SIGINT" else name
+    assert result.returncode == status, result.stderr
+    assert f"Stopping at the end of this step ({how}; again to force)..." in result.stderr
+    assert last_line(result) == (f"Stopped by {how} in epoch 2, at step 2 of 5; last checkpoint: "
+                                 f"{os.path.join(LOGDIR, 'model-checkpoint-0001-5')}. Run the "
+                                 f"same command to resume.")
     assert (tmp_path / LOGDIR / "loss_curve.png").is_file()
-    assert epochs_kept(str(tmp_path / LOGDIR)) == [1]
+    assert epochs_kept(tmp_path / LOGDIR) == [1]
+    assert signal.getsignal(getattr(signal, name)) == before  # the handler is given back
 
 
+@POSIX_ONLY
+@pytest.mark.slow
 def test_ctrl_c_during_start_up_ends_without_a_traceback(small_data, tmp_path):
+    """Ctrl-C while TensorFlow loads: the signal arrives once its library is in the process."""
+    import time
     proc = subprocess.Popen([sys.executable, os.path.join(REPO, "autoencoder_mnist.py"), "2",
                              *map(str, quick(small_data))], cwd=tmp_path, env=script_env(),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(1.0)  # TensorFlow is loading
+    maps = f"/proc/{proc.pid}/maps"
+    while proc.poll() is None and os.path.exists(maps):
+        with open(maps) as f:
+            if "libtensorflow" in f.read():
+                break
+        time.sleep(0.005)
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=120)
     assert "Traceback" not in err and "KeyboardInterrupt" not in err
-    assert proc.returncode in (130, -signal.SIGINT)
+    assert proc.returncode == 130 and err.strip().endswith("Interrupted."), err
+    assert out == "" and os.listdir(tmp_path) == ["data"]
 
 
-def test_a_checkpoint_saved_without_its_record_row_gets_it_back(small_data, tmp_path):
-    run("autoencoder_mnist.py", 2, "--epochs", 2, *quick(small_data), cwd=tmp_path)
+@pytest.mark.slow
+def test_a_checkpoint_saved_without_its_record_row_gets_it_back(trained, tmp_path):
+    trained.copy(TrainedRuns.DEEP, tmp_path)
     record = tmp_path / LOGDIR / "record.csv"
     lines = record.read_text().splitlines(keepends=True)
     record.write_text("".join(lines[:-1]))  # as if killed between the save and the record
-    result = run("autoencoder_mnist.py", 2, "--epochs", 3, *quick(small_data), cwd=tmp_path)
-    assert ("record.csv had no row for epoch 2 (the run stopped between saving "
-            "model-checkpoint-0002-10 and recording it); its row is back, without its costs") in result.stderr
+    result = run_main("autoencoder_mnist.py", 2, "--epochs", 4, *quick(trained.data), cwd=tmp_path)
+    assert ("record.csv had no row for epoch 3 (the run stopped between saving "
+            "model-checkpoint-0003-15 and recording it); its row is back, without its costs") in result.stderr
     rows = read_record(str(tmp_path / LOGDIR))
-    assert [(r["epoch"], r["global_step"], r["train_cost"]) for r in rows][:2] == [
-        ("1", "5", rows[0]["train_cost"]), ("2", "10", "")]
-    assert rows[2]["epoch"] == "3" and float(rows[2]["val_loss"]) > 0
+    assert [(r["epoch"], r["global_step"], r["train_cost"]) for r in rows][:3] == [
+        ("1", "5", rows[0]["train_cost"]), ("2", "10", rows[1]["train_cost"]), ("3", "15", "")]
+    assert rows[3]["epoch"] == "4" and float(rows[3]["val_loss"]) > 0
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("damage", ["truncated", "empty"])
 def test_a_damaged_newest_checkpoint_is_set_aside_on_resume_and_named_on_reload(
-        small_data, tmp_path, damage):
-    run("autoencoder_mnist.py", 2, "--epochs", 2, *quick(small_data), cwd=tmp_path)
-    data = tmp_path / LOGDIR / "model-checkpoint-0002-10.data-00000-of-00001"
+        trained, tmp_path, damage):
+    trained.copy(TrainedRuns.DEEP, tmp_path)
+    data = tmp_path / LOGDIR / "model-checkpoint-0003-15.data-00000-of-00001"
     with open(data, "r+b") as f:
         f.truncate(data.stat().st_size // 3 if damage == "truncated" else 0)
-    prefix = os.path.join(LOGDIR, "model-checkpoint-0002-10")
-    reload_error = run("ae_vs_pca.py", prefix, "--no-show", cwd=tmp_path, check=False)
+    prefix = os.path.join(LOGDIR, "model-checkpoint-0003-15")
+    reload_error = run_main("ae_vs_pca.py", prefix, "--no-show", cwd=tmp_path, check=False)
     assert reload_error.returncode == 1 and "Traceback" not in reload_error.stderr
     assert last_line(reload_error) == (
         f"error: {prefix} is damaged: its files are cut short or broken (OutOfRangeError); whole "
-        f"checkpoints beside it: {os.path.join(LOGDIR, 'model-checkpoint-0001-5')}")
+        f"checkpoints beside it: {os.path.join(LOGDIR, 'model-checkpoint-0001-5')}, "
+        f"{os.path.join(LOGDIR, 'model-checkpoint-0002-10')}")
 
-    again = run("autoencoder_mnist.py", 2, "--epochs", 3, *quick(small_data), cwd=tmp_path)
+    again = run_main("autoencoder_mnist.py", 2, "--epochs", 4, *quick(trained.data), cwd=tmp_path)
     assert f"{prefix} is damaged (its files are cut short or broken: OutOfRangeError); set aside" in again.stderr
-    assert "Resuming from " + os.path.join(LOGDIR, "model-checkpoint-0001-5") in again.stdout
-    assert [r["epoch"] for r in read_record(str(tmp_path / LOGDIR))] == ["1", "2", "3"]
-    assert (tmp_path / LOGDIR / "model-checkpoint-0002-10.index.damaged").is_file()
-    assert epochs_kept(str(tmp_path / LOGDIR)) == [1, 2, 3]
+    assert "Resuming from " + os.path.join(LOGDIR, "model-checkpoint-0002-10") in again.stdout
+    assert [r["epoch"] for r in read_record(str(tmp_path / LOGDIR))] == ["1", "2", "3", "4"]
+    assert (tmp_path / LOGDIR / "model-checkpoint-0003-15.index.damaged").is_file()
+    assert epochs_kept(tmp_path / LOGDIR) == [1, 2, 3, 4]
 
 
-def test_tensorboard_drops_what_a_stopped_run_wrote_after_the_step_resumed_from(small_data, tmp_path):
-    run("autoencoder_mnist.py", 2, "--epochs", 1, *quick(small_data), cwd=tmp_path)
-    run("autoencoder_mnist.py", 2, "--epochs", 2, *quick(small_data), cwd=tmp_path)
+@pytest.mark.slow
+def test_tensorboard_drops_what_a_stopped_run_wrote_after_the_step_resumed_from(trained, tmp_path):
+    trained.copy(TrainedRuns.DEEP, tmp_path)
+    run_main("autoencoder_mnist.py", 2, "--epochs", 4, *quick(trained.data), cwd=tmp_path)
     starts = []
     for name in os.listdir(tmp_path / LOGDIR / "train"):
         for event in tf.train.summary_iterator(str(tmp_path / LOGDIR / "train" / name)):
             if event.HasField("session_log") and event.session_log.status == tf.SessionLog.START:
                 starts.append(event.step)
-    assert starts == [6]  # resumed from step 5: TensorBoard purges its steps >= 6
+    assert starts == [16]  # resumed from step 15: TensorBoard purges its steps >= 16
 
 
 @pytest.mark.parametrize("script, args", [("autoencoder_mnist.py", [2]), ("basic_autoencoder.py", []),
@@ -250,7 +269,7 @@ def test_tensorboard_drops_what_a_stopped_run_wrote_after_the_step_resumed_from(
                                           ("stacked_autoencoder_classifier.py", [])])
 @pytest.mark.parametrize("seed", ["-1", "1099511627776", "x"])
 def test_seeds_numpy_cannot_take_are_usage_errors(script, args, seed, tmp_path):
-    result = run(script, *args, "--seed", seed, cwd=tmp_path, check=False)
+    result = run_main(script, *args, "--seed", seed, cwd=tmp_path, check=False)
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert f"--seed: must be a whole number from 0 to 4294967295, not '{seed}'" in result.stderr
     assert os.listdir(tmp_path) == []
@@ -263,26 +282,31 @@ def test_seeds_numpy_cannot_take_are_usage_errors(script, args, seed, tmp_path):
     (-5, "argument --validation-size: must be a whole number of at least 0, not '-5'"),
 ])
 def test_validation_sizes_that_leave_nothing(small_data, tmp_path, size, message):
-    result = run("autoencoder_mnist.py", 2, "--data-dir", small_data, "--validation-size", size,
-                 cwd=tmp_path, check=False)
+    result = run_main("autoencoder_mnist.py", 2, "--data-dir", small_data, "--validation-size",
+                      size, cwd=tmp_path, check=False)
     assert result.returncode in (1, 2) and message in last_line(result)
     assert "Traceback" not in result.stderr and os.listdir(tmp_path) == ["data"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("value", ['"2"', "2.0", "true"])
-def test_config_values_of_the_wrong_type(small_data, tmp_path, value):
-    run("autoencoder_mnist.py", 2, "--epochs", 1, *quick(small_data), cwd=tmp_path)
-    config = tmp_path / LOGDIR / "model_config.json"
-    config.write_text(config.read_text().replace('"n_code": 2', f'"n_code": {value}'))
-    for result in (run("ae_vs_pca.py", LOGDIR, "--no-show", cwd=tmp_path, check=False),
-                   run("autoencoder_mnist.py", 2, "--epochs", 2, *quick(small_data),
-                       cwd=tmp_path, check=False)):
+def test_config_values_of_the_wrong_type(trained, tmp_path, value):
+    logdir = trained.copy(TrainedRuns.DEEP, tmp_path)
+    config = os.path.join(logdir, "model_config.json")
+    with open(config) as f:
+        text = f.read()
+    with open(config, "w") as f:
+        f.write(text.replace('"n_code": 2', f'"n_code": {value}'))
+    for result in (run_main("ae_vs_pca.py", LOGDIR, "--no-show", cwd=tmp_path, check=False),
+                   run_main("autoencoder_mnist.py", 2, "--epochs", 4, *quick(trained.data),
+                            cwd=tmp_path, check=False)):
         assert result.returncode == 1 and "Traceback" not in result.stderr
         assert "is not a model config of this lab" in last_line(result)
 
 
 def test_a_code_too_big_for_memory_is_refused_up_front(small_data, tmp_path):
-    result = run("autoencoder_mnist.py", 100_000_000, *quick(small_data), cwd=tmp_path, check=False)
+    result = run_main("autoencoder_mnist.py", 100_000_000, *quick(small_data), cwd=tmp_path,
+                      check=False)
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert "GB of memory to train" in last_line(result) and "choose a smaller N_CODE" in last_line(result)
     assert os.listdir(tmp_path) == ["data"]
@@ -300,26 +324,34 @@ def test_validation_and_test_are_evaluated_in_batches(small_data, tmp_path, monk
 
     monkeypatch.setattr(tf.Session, "run", counting_run)
     monkeypatch.setattr(runs.Run, "EVAL_BATCH", 200)
-    monkeypatch.chdir(tmp_path)
-    assert autoencoder_mnist.main(["2", "--epochs", "1", "--no-show", *map(str, quick(small_data))]) == 0
+    run_main("autoencoder_mnist.py", 2, "--epochs", 1, "--no-show", *quick(small_data), cwd=tmp_path)
     assert max(seen) == 200  # validation (500) and test (500) never fed at once
 
 
 def test_damaged_data_advice_names_the_right_dataset(small_data, tmp_path):
     (tmp_path / "data" / "t10k-labels-idx1-ubyte.gz").write_bytes(b"not gzip")
-    result = run("autoencoder_mnist.py", 2, "--data-dir", small_data, "--dataset", "fashion",
-                 cwd=tmp_path, check=False)
+    result = run_main("autoencoder_mnist.py", 2, "--data-dir", small_data, "--dataset", "fashion",
+                      cwd=tmp_path, check=False)
     assert last_line(result).endswith("is not a gzip file (Not a gzipped file (b'no')); put a good "
                                       "copy there, or run with --dataset fashion and no --data-dir "
                                       "to download Fashion-MNIST into ./fashion-mnist/data/")
 
 
-def test_which_checkpoints_each_reload_script_takes(small_data, tmp_path):
-    run("denoising_autoencoder_mnist.py", 2, "--epochs", 1, *quick(small_data), cwd=tmp_path)
-    taken = run("ae_vs_pca.py", "dn_mnist_autoencoder_hidden=2_logs", "--no-show", cwd=tmp_path)
+def test_which_checkpoints_each_reload_script_takes(trained, tmp_path):
+    taken = run_main("ae_vs_pca.py", trained.denoising(), "--no-show", cwd=tmp_path)
     assert "denoising autoencoder, epoch 1" in taken.stdout  # any autoencoder of the kit
     (tmp_path / "empty").mkdir()
-    nothing = run("dn_ae_test.py", tmp_path / "empty" / "run", cwd=tmp_path, check=False)
+    nothing = run_main("dn_ae_test.py", tmp_path / "empty" / "run", cwd=tmp_path, check=False)
     assert last_line(nothing).endswith("train one first with denoising_autoencoder_mnist.py")
-    with open(tmp_path / "dn_mnist_autoencoder_hidden=2_logs" / "record.csv", newline="") as f:
+    with open(trained.denoising("record.csv"), newline="") as f:
         assert [row["epoch"] for row in csv.DictReader(f)] == ["1"]
+
+
+@pytest.mark.slow
+def test_a_script_stopped_by_a_lab_error_exits_1_with_one_line_from_the_shell(small_data, tmp_path):
+    result = run_process("autoencoder_mnist.py", 2, "--data-dir", small_data, "--batch-size",
+                         6000, cwd=tmp_path, check=False)
+    assert result.returncode == 1 and result.stdout == ""
+    assert result.stderr.strip().splitlines()[-1] == (
+        "error: --batch-size 6000 is larger than the training set (500 images); use a smaller one")
+    assert "Traceback" not in result.stderr and sorted(os.listdir(tmp_path)) == ["data"]

@@ -1,6 +1,5 @@
 """The MNIST loader: splits, batches, bad files, downloads."""
 
-import gzip
 import hashlib
 import os
 import subprocess
@@ -11,7 +10,7 @@ import pytest
 
 from aelab import input_data
 from aelab.input_data import DataError, DataSet, FILES, read_data_sets
-from conftest import REPO, idx_bytes, write_idx_dataset
+from conftest import REPO, gz, idx_bytes, write_idx_dataset
 
 
 def test_splits_sizes_dtype_and_range(small_data):
@@ -90,32 +89,37 @@ def _replace(folder, name, data):
         f.write(data)
 
 
-def _gz(data):
-    return gzip.compress(data)
+BAD_FILES = {  # what is written, made when the test runs: (file, its bytes, the message)
+    "not gzip": ("train-images-idx3-ubyte.gz", lambda good: b"this is not gzip",
+                 "is not a gzip file"),
+    "gzip cut short": ("t10k-labels-idx1-ubyte.gz", lambda good: good[:-30],
+                       "is truncated or damaged"),
+    "labels as images": ("train-images-idx3-ubyte.gz",
+                         lambda good: gz(idx_bytes(np.zeros(5500, np.uint8), 2049)),
+                         "is not an IDX images file: magic number 2049"),
+    "images as labels": ("train-labels-idx1-ubyte.gz",
+                         lambda good: gz(idx_bytes(np.zeros((5500, 28, 28), np.uint8), 2051)),
+                         "is not an IDX labels file: magic number 2051"),
+    "32x32 images": ("t10k-images-idx3-ubyte.gz",
+                     lambda good: gz(idx_bytes(np.zeros((500, 32, 32), np.uint8), 2051)),
+                     "holds 32x32 images, expected 28x28"),
+    "images cut short": ("t10k-images-idx3-ubyte.gz",
+                         lambda good: gz(idx_bytes(np.zeros((500, 28, 28), np.uint8), 2051)[:-100]),
+                         "header promises 500 items"),
+    "a label short": ("t10k-labels-idx1-ubyte.gz",
+                      lambda good: gz(idx_bytes(np.zeros(499, np.uint8), 2049)),
+                      "holds 500 images but"),
+    "label 12": ("t10k-labels-idx1-ubyte.gz",
+                 lambda good: gz(idx_bytes(np.full(500, 12, np.uint8), 2049)), "has label 12"),
+}
 
 
-@pytest.mark.parametrize("name, content, message", [
-    ("train-images-idx3-ubyte.gz", b"this is not gzip", "is not a gzip file"),
-    ("t10k-labels-idx1-ubyte.gz", None, "is truncated or damaged"),  # gzip cut short
-    ("train-images-idx3-ubyte.gz", _gz(idx_bytes(np.zeros(5500, np.uint8), 2049)),
-     "is not an IDX images file: magic number 2049"),
-    ("train-labels-idx1-ubyte.gz", _gz(idx_bytes(np.zeros((5500, 28, 28), np.uint8), 2051)),
-     "is not an IDX labels file: magic number 2051"),
-    ("t10k-images-idx3-ubyte.gz", _gz(idx_bytes(np.zeros((500, 32, 32), np.uint8), 2051)),
-     "holds 32x32 images, expected 28x28"),
-    ("t10k-images-idx3-ubyte.gz", _gz(idx_bytes(np.zeros((500, 28, 28), np.uint8), 2051)[:-100]),
-     "header promises 500 items"),
-    ("t10k-labels-idx1-ubyte.gz", _gz(idx_bytes(np.zeros(499, np.uint8), 2049)),
-     "holds 500 images but"),
-    ("t10k-labels-idx1-ubyte.gz", _gz(idx_bytes(np.full(500, 12, np.uint8), 2049)),
-     "has label 12"),
-])
-def test_each_bad_file_gives_one_message_naming_it(small_data, name, content, message):
-    path = os.path.join(small_data, name)
-    if content is None:
-        with open(path, "rb") as f:
-            content = f.read()[:-30]
-    _replace(small_data, name, content)
+@pytest.mark.parametrize("bad", sorted(BAD_FILES))
+def test_each_bad_file_gives_one_message_naming_it(small_data, bad):
+    name, content, message = BAD_FILES[bad]
+    with open(os.path.join(small_data, name), "rb") as f:
+        good = f.read()
+    _replace(small_data, name, content(good))
     with pytest.raises(DataError) as info:
         read_data_sets(small_data)
     text = str(info.value.code)
@@ -186,6 +190,7 @@ def test_a_script_stopped_by_bad_data_prints_one_message_not_a_traceback(tmp_pat
     assert os.listdir(tmp_path) == []
 
 
+@pytest.mark.slow
 def test_real_fashion_mnist(fashion_dir):
     data = read_data_sets(fashion_dir, one_hot=True)
     assert (data.train.num_examples, data.validation.num_examples,

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import tensorflow.compat.v1 as tf
 
-from aelab import model, runs
+from aelab import model, record
 
 
 @pytest.fixture
@@ -150,19 +150,19 @@ def test_architecture_other_than_the_slides(graph):
 
 
 def test_config_round_trip_and_refusal(tmp_path):
-    runs.save_config(str(tmp_path), runs.DENOISING_AUTOENCODER, 30, epochs=5, dataset="fashion")
-    config = runs.load_config(str(tmp_path))
+    record.save_config(str(tmp_path), record.DENOISING_AUTOENCODER, 30, epochs=5, dataset="fashion")
+    config = record.load_config(str(tmp_path))
     assert config == {"model": "denoising_autoencoder", "n_code": 30, "epochs": 5, "dataset": "fashion"}
-    assert runs.load_config(str(tmp_path / "elsewhere")) is None
+    assert record.load_config(str(tmp_path / "elsewhere")) is None
     for bad in ('{"model": "basic", "n_code": 2}', '{"model": "autoencoder", "n_code": "2"}',
                 '{"model": "autoencoder", "n_code": 2.0}', '{"model": "autoencoder"}',
                 '{"model": "autoencoder", "n_code": 2, "encoder_hidden": [1000, 500]}',
                 '{"model": "autoencoder", "n_code": 2, "decoder_hidden": [250, 0, 1000]}', "[]"):
-        (tmp_path / runs.CONFIG_FILE).write_text(bad)
+        (tmp_path / record.CONFIG_FILE).write_text(bad)
         with pytest.raises(ValueError, match="not a model config of this lab"):
-            runs.load_config(str(tmp_path))
+            record.load_config(str(tmp_path))
     with pytest.raises(ValueError):
-        runs.save_config(str(tmp_path), "basic", 2)
+        record.save_config(str(tmp_path), "basic", 2)
 
 
 def test_one_training_step_matches_an_independent_numpy_computation(graph):

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import tensorflow.compat.v1 as tf
 
-from aelab import model, precision, runs
-from test_training_scripts import quick, read_record, run
+from aelab import checkpoints, model, precision
+from conftest import quick, read_record, run_main
 
 needs_bfloat16 = pytest.mark.skipif(
     not precision.cpu_has_bfloat16() or bool(tf.config.list_physical_devices("GPU")),
@@ -70,27 +70,29 @@ def test_adam_step_is_the_same_with_a_scaled_loss():
 
 
 @needs_bfloat16
+@pytest.mark.slow
 def test_mixed_trains_checkpoints_float32_resumes_and_reloads(small_data, tmp_path):
-    first = run("autoencoder_mnist.py", 2, "--epochs", 1, "--precision", "mixed",
+    first = run_main("autoencoder_mnist.py", 2, "--epochs", 1, "--precision", "mixed",
                 *quick(small_data), cwd=tmp_path)
     assert "--precision mixed: matrix products in bfloat16" in first.stderr
     assert "Epoch: 0001 cost = " in first.stdout  # the slides' lines, unchanged
-    again = run("autoencoder_mnist.py", 2, "--epochs", 2, "--precision", "mixed",
+    again = run_main("autoencoder_mnist.py", 2, "--epochs", 2, "--precision", "mixed",
                 *quick(small_data), cwd=tmp_path)
     assert "Resuming from" in again.stdout and "Epoch: 0002" in again.stdout
     logdir = tmp_path / "mnist_autoencoder_hidden=2_logs"
     assert json.loads((logdir / "model_config.json").read_text())["precision"] == "mixed bfloat16"
     assert [row["precision"] for row in read_record(str(logdir))] == ["mixed bfloat16"] * 2
-    prefix = runs.list_checkpoints(str(logdir))[-1]
+    prefix = checkpoints.list_checkpoints(str(logdir))[-1]
     for name in ("encoder/hidden_1/W", "encoder/hidden_1/W/Adam", "encoder/hidden_1/moving_mean"):
         assert tf.train.load_variable(prefix, name).dtype == np.float32
-    reloaded = run("ae_vs_pca.py", logdir, "--no-show", cwd=tmp_path)  # no flag needed
+    reloaded = run_main("ae_vs_pca.py", logdir, "--no-show", cwd=tmp_path)  # no flag needed
     assert "deep autoencoder, epoch 2" in reloaded.stdout
-    float32_resume = run("autoencoder_mnist.py", 2, "--epochs", 3, *quick(small_data), cwd=tmp_path)
+    float32_resume = run_main("autoencoder_mnist.py", 2, "--epochs", 3, *quick(small_data), cwd=tmp_path)
     assert [row["precision"] for row in read_record(str(logdir))][-1] == "float32"
     assert "Epoch: 0003" in float32_resume.stdout
 
 
+@pytest.mark.slow
 def test_the_float16_loss_scale_reaches_every_optimiser_layerwise_included(small_data, tmp_path,
                                                                            monkeypatch):
     """On a GPU the whole network's Adam and each layer-wise stage's get the same loss scale."""
@@ -106,8 +108,7 @@ def test_the_float16_loss_scale_reaches_every_optimiser_layerwise_included(small
     monkeypatch.setattr(stacking, "training", spy)
     monkeypatch.setattr(autoencoder_mnist, "encoder_hidden", (64, 32, 16))
     monkeypatch.setattr(autoencoder_mnist, "decoder_hidden", (16, 32, 64))
-    monkeypatch.chdir(tmp_path)
-    assert autoencoder_mnist.main(["3", "--epochs", "5", "--pretrain", "layerwise",
-                                   "--pretrain-epochs", "1", "--precision", "mixed",
-                                   *map(str, quick(small_data)), "--no-show"]) == 0
+    run_main("autoencoder_mnist.py", 3, "--epochs", 5, "--pretrain", "layerwise",
+             "--pretrain-epochs", 1, "--precision", "mixed", *quick(small_data), "--no-show",
+             cwd=tmp_path)
     assert scales == [precision.LOSS_SCALE] * 5  # the whole network's, then 4 stages'

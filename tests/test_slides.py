@@ -8,8 +8,7 @@ import shutil
 import numpy as np
 import pytest
 
-from conftest import REPO
-from test_training_scripts import run
+from conftest import REPO, run_main, run_process
 
 LAB_SCRIPTS = ("basic_autoencoder.py", "autoencoder_mnist.py", "denoising_autoencoder_mnist.py",
                "ae_vs_pca.py", "dn_ae_test.py")
@@ -194,9 +193,10 @@ def test_lab_script_functions_are_short_and_shallow(script):
             assert _depth(node.body) <= 3, f"{script}: nested more than 3 deep in the session"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("script", LAB_SCRIPTS)
 def test_help_is_the_first_screen_without_tensorflow_start_up_lines(script, tmp_path):
-    result = run(script, "--help", cwd=tmp_path)
+    result = run_process(script, "--help", cwd=tmp_path)
     assert result.stdout.startswith("usage: ")
     assert result.stderr == "", result.stderr  # no oneDNN, CUDA or CPU-feature lines
 
@@ -208,9 +208,9 @@ def test_a_failed_start_leaves_no_run_folder(script, args, tmp_path, small_data)
     damaged = tmp_path / "damaged"
     shutil.copytree(small_data, damaged)
     (damaged / "t10k-labels-idx1-ubyte.gz").write_bytes(b"not gzip")
-    bad_data = run(script, *args, "--data-dir", damaged, cwd=tmp_path, check=False)
-    too_big = run(script, *args, "--data-dir", small_data, "--batch-size", 6000, cwd=tmp_path,
-                  check=False)
+    bad_data = run_main(script, *args, "--data-dir", damaged, cwd=tmp_path, check=False)
+    too_big = run_main(script, *args, "--data-dir", small_data, "--batch-size", 6000, cwd=tmp_path,
+                       check=False)
     for result in (bad_data, too_big):
         assert result.returncode == 1 and "Traceback" not in result.stderr
     assert "t10k-labels-idx1-ubyte.gz is not a gzip file" in bad_data.stderr
@@ -219,10 +219,10 @@ def test_a_failed_start_leaves_no_run_folder(script, args, tmp_path, small_data)
 
 
 def test_restart_moves_nothing_aside_when_the_data_fails(small_data, tmp_path):
-    run("autoencoder_mnist.py", 2, "--epochs", 1, "--data-dir", small_data, "--validation-size",
-        500, "--steps-per-epoch", 2, cwd=tmp_path)
-    failed = run("autoencoder_mnist.py", 2, "--restart", "--data-dir", small_data,
-                 "--batch-size", 6000, cwd=tmp_path, check=False)
+    run_main("autoencoder_mnist.py", 2, "--epochs", 1, "--data-dir", small_data,
+             "--validation-size", 500, "--steps-per-epoch", 2, cwd=tmp_path)
+    failed = run_main("autoencoder_mnist.py", 2, "--restart", "--data-dir", small_data,
+                      "--batch-size", 6000, cwd=tmp_path, check=False)
     assert failed.returncode == 1
     assert sorted(os.listdir(tmp_path)) == ["data", "mnist_autoencoder_hidden=2_logs"]
 
@@ -233,15 +233,13 @@ def test_the_architecture_block_is_what_trains_and_reloads(small_data, tmp_path,
     import tensorflow.compat.v1 as tf
 
     import autoencoder_mnist
-    from aelab import reload, runs
+    from aelab import checkpoints, reload
     monkeypatch.setattr(autoencoder_mnist, "encoder_hidden", (64, 32, 16))
     monkeypatch.setattr(autoencoder_mnist, "decoder_hidden", (16, 32, 64))
-    monkeypatch.chdir(tmp_path)
-    assert autoencoder_mnist.main(["3", "--epochs", "1", "--data-dir", small_data,
-                                   "--validation-size", "500", "--steps-per-epoch", "2",
-                                   "--no-show"]) == 0
+    run_main("autoencoder_mnist.py", 3, "--epochs", 1, "--data-dir", small_data,
+             "--validation-size", 500, "--steps-per-epoch", 2, "--no-show", cwd=tmp_path)
     logdir = tmp_path / "mnist_autoencoder_hidden=3_logs"
-    prefix = runs.list_checkpoints(str(logdir))[-1]
+    prefix = checkpoints.list_checkpoints(str(logdir))[-1]
     assert tf.train.load_variable(prefix, "encoder/hidden_1/W").shape == (784, 64)
     assert tf.train.load_variable(prefix, "decoder/hidden_3/W").shape == (32, 64)
     config = json.loads((logdir / "model_config.json").read_text())

@@ -9,9 +9,9 @@ import pytest
 import tensorflow.compat.v1 as tf
 
 import linear_ae_vs_pca as lin
-from aelab import model, runs
-from conftest import write_idx_dataset, write_low_rank_dataset
-from test_training_scripts import NUMBER, run
+from aelab import checkpoints, model
+from conftest import (NUMBER, Result, once_per_session, run_main, write_idx_dataset,
+                      write_low_rank_dataset)
 
 QUICK = ["--validation-size", 500, "--steps-per-epoch", 5, "--seed", 1]
 CLAIM = re.compile(r"Linear autoencoder vs PCA, K=(\d+): smallest principal-angle cosine "
@@ -35,7 +35,7 @@ def test_linear_autoencoder_finds_the_principal_subspace_of_low_rank_data(tmp_pa
     directions = write_low_rank_dataset(data, rank=2)
     args = ["--data-dir", data, "--validation-size", 500, "--epochs", 100,
             "--learning-rate", 0.003, "--seed", 0, "--no-show"]
-    result = run("linear_ae_vs_pca.py", 2, *args, cwd=tmp_path)
+    result = run_main("linear_ae_vs_pca.py", 2, *args, cwd=tmp_path)
     k, cosine, ratio = CLAIM.fullmatch(result.stdout.splitlines()[-1]).groups()
     assert k == "2" and float(cosine) >= 0.99 and float(ratio) <= 1.02, result.stdout
     assert re.search(r"largest \|cosine\| between two decoder weight vectors: \d\.\d{4}", result.stdout)
@@ -44,20 +44,20 @@ def test_linear_autoencoder_finds_the_principal_subspace_of_low_rank_data(tmp_pa
     assert (config["model"], config["n_code"], config["loss"]) == ("linear_autoencoder", 2,
                                                                     "squared error")
     # The decoder's weights span the directions the data was made from.
-    weights = tf.train.load_variable(runs.list_checkpoints(str(logdir))[-1], "linear/W_decode")
+    weights = tf.train.load_variable(checkpoints.list_checkpoints(str(logdir))[-1], "linear/W_decode")
     assert lin.principal_cosines(weights, directions).min() > 0.99
     assert (tmp_path / "linear_ae_vs_pca.png").is_file() and (logdir / "loss_curve.png").is_file()
 
     # The same command again reloads the trained model and says the same.
-    again = run("linear_ae_vs_pca.py", 2, *args, cwd=tmp_path)
+    again = run_main("linear_ae_vs_pca.py", 2, *args, cwd=tmp_path)
     assert "Epoch:" not in again.stdout and again.stdout.splitlines()[-1] == result.stdout.splitlines()[-1]
     # ae_vs_pca.py reloads it too.
-    compared = run("ae_vs_pca.py", logdir, "--no-show", cwd=tmp_path)
+    compared = run_main("ae_vs_pca.py", logdir, "--no-show", cwd=tmp_path)
     assert re.search(r"linear autoencoder, epoch 100\s+2\s+\d\.\d{5}", compared.stdout)
 
 
 def test_linear_k_must_fit_an_image(tmp_path):
-    result = run("linear_ae_vs_pca.py", 785, cwd=tmp_path, check=False)
+    result = run_main("linear_ae_vs_pca.py", 785, cwd=tmp_path, check=False)
     assert result.returncode == 2 and "at most 784" in result.stderr
 
 
@@ -80,19 +80,22 @@ def test_cross_entropy_is_stable_and_matches_numpy():
     np.testing.assert_allclose(got, expected, rtol=1e-4)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def theory_runs(tmp_path_factory):
     """A cross-entropy deep autoencoder and a denoising one at 25% corruption, on small data."""
-    base = tmp_path_factory.mktemp("theory")
-    data = str(base / "data")
-    write_idx_dataset(data)
-    deep = run("autoencoder_mnist.py", 2, "--epochs", 1, "--loss", "cross-entropy",
-               "--data-dir", data, *QUICK, "--no-show", cwd=base)
-    noisy = run("denoising_autoencoder_mnist.py", 2, "--epochs", 1, "--corruption", 0.25,
-                "--data-dir", data, *QUICK, "--no-show", cwd=base)
-    return base, data, deep, noisy
+    def make(base):
+        data = str(base / "data")
+        write_idx_dataset(data)
+        deep = run_main("autoencoder_mnist.py", 2, "--epochs", 1, "--loss", "cross-entropy",
+                        "--data-dir", data, *QUICK, "--no-show", cwd=base)
+        noisy = run_main("denoising_autoencoder_mnist.py", 2, "--epochs", 1, "--corruption", 0.25,
+                         "--data-dir", data, *QUICK, "--no-show", cwd=base)
+        return [deep._asdict(), noisy._asdict()]
+    base, (deep, noisy) = once_per_session(tmp_path_factory, "theory", make)
+    return base, str(base / "data"), Result(**deep), Result(**noisy)
 
 
+@pytest.mark.slow
 def test_cross_entropy_runs_say_so_record_it_and_resume_only_as_such(theory_runs):
     base, data, deep, _ = theory_runs
     assert re.fullmatch(rf"Epoch: 0001 cost = \d+\.\d{{9}}\nValidation Loss: {NUMBER} \(cross-entropy\)\n"
@@ -101,21 +104,22 @@ def test_cross_entropy_runs_say_so_record_it_and_resume_only_as_such(theory_runs
     assert json.loads((logdir / "model_config.json").read_text())["loss"] == "cross-entropy"
     record = (logdir / "record.csv").read_text().splitlines()
     assert float(record[1].split(",")[3]) > 100  # summed over 784 pixels, far above the L2 distance
-    wrong = run("autoencoder_mnist.py", 2, "--epochs", 2, "--data-dir", data, *QUICK, cwd=base,
+    wrong = run_main("autoencoder_mnist.py", 2, "--epochs", 2, "--data-dir", data, *QUICK, cwd=base,
                 check=False)
     assert wrong.returncode == 1 and "was trained with --loss cross-entropy; resume with the same" in wrong.stderr
 
 
+@pytest.mark.slow
 def test_corruption_level_is_recorded_and_used_by_dn_ae_test(theory_runs):
     base, data, _, noisy = theory_runs
     assert "(input corrupted, as in training)" in noisy.stdout
     logdir = base / "dn_mnist_autoencoder_hidden=2_logs"
     assert json.loads((logdir / "model_config.json").read_text())["corruption"] == 0.25
-    result = run("dn_ae_test.py", logdir, "--no-show", cwd=base)
+    result = run_main("dn_ae_test.py", logdir, "--no-show", cwd=base)
     assert "(mean over 500, 25% of pixels zeroed, as the model was trained):" in result.stdout
-    told = run("dn_ae_test.py", logdir, "--corruption", 0.4, "--no-show", cwd=base)
+    told = run_main("dn_ae_test.py", logdir, "--corruption", 0.4, "--no-show", cwd=base)
     assert "40% of pixels zeroed, --corruption" in told.stdout
-    bad = run("denoising_autoencoder_mnist.py", 2, "--corruption", 1.5, cwd=base, check=False)
+    bad = run_main("denoising_autoencoder_mnist.py", 2, "--corruption", 1.5, cwd=base, check=False)
     assert bad.returncode == 2 and "argument --corruption: must be a number from 0 to below 1" in bad.stderr
 
 
@@ -130,15 +134,16 @@ def test_masking_noise_keeps_the_share_it_is_asked_to(corruption):
     assert set(np.unique(out)) <= {0.0, 1.0}
 
 
+@pytest.mark.slow
 def test_reload_scripts_read_the_new_checkpoints_and_draw_the_manifold(theory_runs, tmp_path):
     base, data, _, _ = theory_runs
-    result = run("ae_vs_pca.py", base / "mnist_autoencoder_hidden=2_logs", "--no-show", cwd=tmp_path)
+    result = run_main("ae_vs_pca.py", base / "mnist_autoencoder_hidden=2_logs", "--no-show", cwd=tmp_path)
     assert re.search(r"deep autoencoder \(cross-entropy\), epoch 1\s+2\s+\d\.\d{5}", result.stdout)
     assert "Figure saved: ./ae_vs_pca_manifold.png" in result.stderr
     from PIL import Image
     with Image.open(tmp_path / "ae_vs_pca_manifold.png") as image:
         assert image.size[0] > 1.4 * image.size[1]  # the codes beside the mosaic
-    shifts = run("dn_ae_test.py", base / "dn_mnist_autoencoder_hidden=2_logs",
+    shifts = run_main("dn_ae_test.py", base / "dn_mnist_autoencoder_hidden=2_logs",
                  base / "mnist_autoencoder_hidden=2_logs", "--no-show", cwd=tmp_path)
     lines = shifts.stdout.splitlines()
     start = lines.index("How far corruption moves the code (mean distance from a corrupted image's "
@@ -149,8 +154,9 @@ def test_reload_scripts_read_the_new_checkpoints_and_draw_the_manifold(theory_ru
     assert (tmp_path / "dn_ae_test_codes.png").is_file()
 
 
+@pytest.mark.slow
 def test_no_manifold_for_a_wider_code(tmp_path, small_data):
-    run("autoencoder_mnist.py", 3, "--epochs", 1, "--data-dir", small_data, *QUICK, cwd=tmp_path)
-    result = run("ae_vs_pca.py", "mnist_autoencoder_hidden=3_logs", "--no-show", cwd=tmp_path)
+    run_main("autoencoder_mnist.py", 3, "--epochs", 1, "--data-dir", small_data, *QUICK, cwd=tmp_path)
+    result = run_main("ae_vs_pca.py", "mnist_autoencoder_hidden=3_logs", "--no-show", cwd=tmp_path)
     assert "ae_vs_pca_codes.png" in result.stderr and "ae_vs_pca_manifold" not in result.stderr
     assert not os.path.exists(tmp_path / "ae_vs_pca_manifold.png")

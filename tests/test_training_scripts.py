@@ -1,6 +1,5 @@
-"""The three training scripts, run as a user runs them: subprocesses, no display."""
+"""The training scripts, run as a user runs them, with no display: what they print and write."""
 
-import csv
 import glob
 import json
 import os
@@ -8,39 +7,14 @@ import re
 import signal
 import subprocess
 import sys
-import time
 
 import numpy as np
 import pytest
 from PIL import Image
 
 import autoencoder_mnist
-from aelab import runs
-from conftest import REPO
-
-NUMBER = r"\d+\.\d+"
-
-
-def script_env():
-    env = dict(os.environ)
-    for name in ("DISPLAY", "WAYLAND_DISPLAY", "MPLBACKEND"):
-        env.pop(name, None)
-    return env
-
-
-def run(script, *args, cwd, check=True):
-    result = subprocess.run([sys.executable, os.path.join(REPO, script), *map(str, args)],
-                            cwd=cwd, env=script_env(), capture_output=True, text=True,
-                            stdin=subprocess.DEVNULL)
-    if check and result.returncode != 0:
-        raise AssertionError(f"{script} exited {result.returncode}\n{result.stderr[-3000:]}")
-    return result
-
-
-def quick(small_data):
-    """Options for a short run on the small dataset: 5,000 training images, 500 validation."""
-    return ["--data-dir", small_data, "--validation-size", 500, "--steps-per-epoch", 5,
-            "--seed", 1]
+from conftest import (NUMBER, POSIX_ONLY, REPO, epochs_kept, quick, read_record, run_main,
+                      script_env, signal_at_step)
 
 
 def event_tags(folder):
@@ -54,25 +28,16 @@ def event_tags(folder):
     return tags, graph
 
 
-def read_record(logdir):
-    with open(os.path.join(logdir, "record.csv"), newline="") as f:
-        return list(csv.DictReader(f))
-
-
-def epochs_kept(logdir):
-    return [runs.parse(p)[0] for p in runs.list_checkpoints(logdir)]
-
-
 def test_deep_autoencoder_prints_the_slides_lines_and_writes_its_outputs(small_data, tmp_path):
-    result = run("autoencoder_mnist.py", 2, "--epochs", 2, "--summary-every", 2,
-                 *quick(small_data), cwd=tmp_path)
+    result = run_main("autoencoder_mnist.py", 2, "--epochs", 2, "--summary-every", 2,
+                      *quick(small_data), cwd=tmp_path)
     assert re.fullmatch(
         rf"Epoch: 0001 cost = \d+\.\d{{9}}\nValidation Loss: {NUMBER}\n"
         rf"Epoch: 0002 cost = \d+\.\d{{9}}\nValidation Loss: {NUMBER}\n"
         rf"Optimization Finished!\nTest Loss: {NUMBER}\n", result.stdout), result.stdout
     assert "\r" not in result.stderr  # no progress bar when stderr is not a terminal
     logdir = tmp_path / "mnist_autoencoder_hidden=2_logs"
-    assert epochs_kept(str(logdir)) == [1, 2]
+    assert epochs_kept(logdir) == [1, 2]
     for suffix in (".index", ".meta", ".data-00000-of-00001"):
         assert (logdir / f"model-checkpoint-0002-10{suffix}").is_file()
     config = json.loads((logdir / "model_config.json").read_text())
@@ -97,36 +62,36 @@ def test_deep_autoencoder_prints_the_slides_lines_and_writes_its_outputs(small_d
         assert image.size[0] > 400 and image.size[1] > 250
 
 
-def test_rerun_resumes_and_continues_epochs_steps_and_record(small_data, tmp_path):
-    run("autoencoder_mnist.py", 3, "--epochs", 2, *quick(small_data), cwd=tmp_path)
-    again = run("autoencoder_mnist.py", 3, "--epochs", 4, *quick(small_data), cwd=tmp_path)
-    logdir = str(tmp_path / "mnist_autoencoder_hidden=3_logs")
-    assert "Resuming from " + os.path.join("mnist_autoencoder_hidden=3_logs",
-                                           "model-checkpoint-0002-10") in again.stdout
-    assert re.findall(r"Epoch: (\d{4})", again.stdout) == ["0003", "0004"]
+def test_rerun_resumes_and_continues_epochs_steps_and_record(trained, tmp_path):
+    trained.copy(trained.DEEP, tmp_path)  # 3 epochs of 5 steps
+    again = run_main("autoencoder_mnist.py", 2, "--epochs", 5, *quick(trained.data), cwd=tmp_path)
+    logdir = str(tmp_path / trained.DEEP)
+    assert "Resuming from " + os.path.join(trained.DEEP, "model-checkpoint-0003-15") in again.stdout
+    assert re.findall(r"Epoch: (\d{4})", again.stdout) == ["0004", "0005"]
     assert [(r["epoch"], r["global_step"]) for r in read_record(logdir)] == [
-        ("1", "5"), ("2", "10"), ("3", "15"), ("4", "20")]
+        ("1", "5"), ("2", "10"), ("3", "15"), ("4", "20"), ("5", "25")]
     # Asking for no more epochs than done trains nothing but still reports the test loss.
-    done = run("autoencoder_mnist.py", 3, "--epochs", 4, *quick(small_data), cwd=tmp_path)
+    done = run_main("autoencoder_mnist.py", 2, "--epochs", 5, *quick(trained.data), cwd=tmp_path)
     assert "Epoch:" not in done.stdout and "Test Loss:" in done.stdout
     assert "nothing to train" in done.stderr
 
 
-def test_restart_moves_the_earlier_run_aside(small_data, tmp_path):
-    run("autoencoder_mnist.py", 2, "--epochs", 1, *quick(small_data), cwd=tmp_path)
-    result = run("autoencoder_mnist.py", 2, "--epochs", 1, "--restart", *quick(small_data),
-                 cwd=tmp_path)
+def test_restart_moves_the_earlier_run_aside(trained, tmp_path):
+    trained.copy(trained.DEEP, tmp_path)
+    result = run_main("autoencoder_mnist.py", 2, "--epochs", 1, "--restart", *quick(trained.data),
+                      cwd=tmp_path)
     assert "Resuming" not in result.stdout
-    aside = glob.glob(str(tmp_path / "mnist_autoencoder_hidden=2_logs.*"))
+    aside = glob.glob(str(tmp_path / f"{trained.DEEP}.*"))
     assert len(aside) == 1
-    assert "Moved the earlier run to mnist_autoencoder_hidden=2_logs." in result.stderr
-    assert epochs_kept(aside[0]) == [1]
-    assert epochs_kept(str(tmp_path / "mnist_autoencoder_hidden=2_logs")) == [1]
+    assert f"Moved the earlier run to {trained.DEEP}." in result.stderr
+    assert epochs_kept(aside[0]) == [1, 2, 3]
+    assert epochs_kept(tmp_path / trained.DEEP) == [1]
 
 
+@pytest.mark.slow
 def test_retention_keeps_latest_and_milestones(small_data, tmp_path):
-    run("autoencoder_mnist.py", 2, "--epochs", 12, *quick(small_data)[:-4], "--steps-per-epoch", 1,
-        cwd=tmp_path)
+    run_main("autoencoder_mnist.py", 2, "--epochs", 12, *quick(small_data)[:-4],
+             "--steps-per-epoch", 1, cwd=tmp_path)
     logdir = str(tmp_path / "mnist_autoencoder_hidden=2_logs")
     assert epochs_kept(logdir) == [1, 2, 5, 10, 11, 12]
     assert not glob.glob(os.path.join(logdir, "model-checkpoint-0003-*"))
@@ -136,34 +101,33 @@ def test_retention_keeps_latest_and_milestones(small_data, tmp_path):
     assert len(read_record(logdir)) == 12
 
 
+@POSIX_ONLY
+@pytest.mark.slow
 def test_ctrl_c_mid_epoch_stops_cleanly_and_the_rerun_resumes(small_data, tmp_path):
-    # Batches of 10 make an epoch of 500 steps, long enough to interrupt inside the second.
-    args = [os.path.join(REPO, "autoencoder_mnist.py"), "2", "--epochs", "50", "--batch-size", "10",
+    # Batches of 10: an epoch of 200 steps, long enough to interrupt inside the second.
+    args = ["2", "--epochs", "50", "--batch-size", "10", "--steps-per-epoch", "200",
             "--data-dir", small_data, "--validation-size", "500", "--seed", "1"]
-    proc = subprocess.Popen([sys.executable, *args], cwd=tmp_path, env=script_env(),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    seen = []
-    for line in proc.stdout:
-        seen.append(line)
-        if line.startswith("Validation Loss:"):
-            break
-    time.sleep(0.5)
+    proc = subprocess.Popen([sys.executable, os.path.join(REPO, "autoencoder_mnist.py"), *args],
+                            cwd=tmp_path, env=script_env(), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    logdir = tmp_path / "mnist_autoencoder_hidden=2_logs"
+    wait_for_rows(logdir, 1, proc)  # epoch 1 saved and recorded: epoch 2 is under way
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, err
     assert "Traceback" not in err
-    logdir = tmp_path / "mnist_autoencoder_hidden=2_logs"
-    assert "epoch 2 was cut short" in err
-    assert "last checkpoint: " + os.path.join("mnist_autoencoder_hidden=2_logs",
-                                              "model-checkpoint-0001-500") in err
-    assert epochs_kept(str(logdir)) == [1]
+    assert re.search(r"Stopped by Ctrl-C in epoch (2, at step \d+ of 200|1); last checkpoint: "
+                     + re.escape(os.path.join("mnist_autoencoder_hidden=2_logs",
+                                              "model-checkpoint-0001-200")) +
+                     r"\. Run the same command to resume\.", err), err
+    assert epochs_kept(logdir) == [1]
     assert (logdir / "loss_curve.png").is_file()
     assert len(read_record(str(logdir))) == 1
 
-    rerun = run("autoencoder_mnist.py", 2, "--epochs", 2, *args[4:], cwd=tmp_path)
-    assert "Resuming from" in rerun.stdout and "(epoch 1, step 500)" in rerun.stdout
+    rerun = run_main("autoencoder_mnist.py", "2", "--epochs", "2", *args[3:], cwd=tmp_path)
+    assert "Resuming from" in rerun.stdout and "(epoch 1, step 200)" in rerun.stdout
     assert re.findall(r"Epoch: (\d{4})", rerun.stdout) == ["0002"]
-    assert epochs_kept(str(logdir)) == [1, 2]
+    assert epochs_kept(logdir) == [1, 2]
 
 
 @pytest.mark.parametrize("bad", ["0", "-3", "two", "2.5"])
@@ -174,47 +138,48 @@ def test_bad_n_code_is_a_usage_error(bad, capsys):
     assert f"argument N_CODE: must be a positive integer, not '{bad}'" in capsys.readouterr().err
 
 
-def test_missing_n_code_exits_2_from_the_shell(tmp_path):
-    result = run("denoising_autoencoder_mnist.py", cwd=tmp_path, check=False)
+def test_missing_n_code_is_a_usage_error_with_status_2(tmp_path):
+    result = run_main("denoising_autoencoder_mnist.py", cwd=tmp_path, check=False)
     assert result.returncode == 2
     assert "the following arguments are required: N_CODE" in result.stderr
-    assert "Traceback" not in result.stderr
+    assert "Traceback" not in result.stderr and os.listdir(tmp_path) == []
 
 
 def test_denoising_script_uses_its_own_folder_and_says_its_losses_are_on_corrupted_input(
-        small_data, tmp_path):
-    result = run("denoising_autoencoder_mnist.py", 2, "--epochs", 1, *quick(small_data),
-                 cwd=tmp_path)
+        trained, tmp_path):
     assert re.fullmatch(
         rf"Epoch: 0001 cost = \d+\.\d{{9}}\n"
         rf"Validation Loss: {NUMBER} \(input corrupted, as in training\)\n"
         rf"Optimization Finished!\nTest Loss: {NUMBER} \(input corrupted, as in training\)\n",
-        result.stdout), result.stdout
-    logdir = tmp_path / "dn_mnist_autoencoder_hidden=2_logs"
-    assert json.loads((logdir / "model_config.json").read_text())["model"] == "denoising_autoencoder"
-    assert epochs_kept(str(logdir)) == [1]
-    assert (logdir / "loss_curve.png").is_file() and (logdir / "record.csv").is_file()
+        trained.outputs["denoising"].stdout), trained.outputs["denoising"].stdout
+    logdir = trained.denoising()
+    with open(os.path.join(logdir, "model_config.json")) as f:
+        assert json.load(f)["model"] == "denoising_autoencoder"
+    assert epochs_kept(logdir) == [1]
+    assert os.path.isfile(os.path.join(logdir, "loss_curve.png"))
 
     # A folder of the other model is not resumed as if it were this one.
-    wrong = run("autoencoder_mnist.py", 2, "--logdir", logdir, *quick(small_data),
-                cwd=tmp_path, check=False)
+    wrong = run_main("autoencoder_mnist.py", 2, "--logdir", logdir, *quick(trained.data),
+                     cwd=tmp_path, check=False)
     assert wrong.returncode == 1
     assert ("holds a run of denoising_autoencoder_mnist.py with N_CODE 2, not of "
             "autoencoder_mnist.py with N_CODE 2") in wrong.stderr
-    assert "Traceback" not in wrong.stderr
+    assert "Traceback" not in wrong.stderr and epochs_kept(logdir) == [1]
 
 
 def test_a_diverging_cost_stops_the_run_with_a_message(small_data, tmp_path):
-    result = run("autoencoder_mnist.py", 2, "--epochs", 2, "--learning-rate", "1e30",
-                 *quick(small_data), cwd=tmp_path, check=False)
+    result = run_main("autoencoder_mnist.py", 2, "--epochs", 2, "--learning-rate", "1e30",
+                      *quick(small_data), cwd=tmp_path, check=False)
     assert result.returncode == 1
-    assert "error: the cost became nan in epoch 1" in result.stderr
-    assert "--learning-rate" in result.stderr and "Epoch:" not in result.stdout
+    assert re.search(r"error: the cost became nan in epoch 1(, at step \d of 5)?; last "
+                     r"checkpoint: none: no epoch finished\. Try a lower --learning-rate, or "
+                     r"--restart\.", result.stderr), result.stderr
+    assert "Epoch:" not in result.stdout
 
 
 def test_basic_autoencoder_prints_its_lines_and_saves_its_figure_without_a_display(
         small_data, tmp_path):
-    result = run("basic_autoencoder.py", "--epochs", 2, *quick(small_data), cwd=tmp_path)
+    result = run_main("basic_autoencoder.py", "--epochs", 2, *quick(small_data), cwd=tmp_path)
     assert re.fullmatch(r"Epoch: 0001 Avg. cost = \d\.\d{4}\nEpoch: 0002 Avg. cost = \d\.\d{4}\n"
                         r"최적화 완료!\n", result.stdout), result.stdout
     assert "Figure saved: basic_autoencoder.png" in result.stderr
@@ -222,15 +187,16 @@ def test_basic_autoencoder_prints_its_lines_and_saves_its_figure_without_a_displ
         width, height = image.size
     assert width > 3 * height  # two rows of ten images
 
-    saved = run("basic_autoencoder.py", "--epochs", 1, "--save", "out/fig.png", *quick(small_data),
-                cwd=tmp_path)
+    saved = run_main("basic_autoencoder.py", "--epochs", 1, "--save", "out/fig.png",
+                     *quick(small_data), cwd=tmp_path)
     assert "Figure saved: out/fig.png" in saved.stderr
     assert (tmp_path / "out" / "fig.png").is_file()
 
 
+@pytest.mark.slow
 def test_deep_autoencoder_learns_on_real_fashion_mnist(fashion_dir, tmp_path):
-    result = run("autoencoder_mnist.py", 2, "--epochs", 3, "--steps-per-epoch", 150,
-                 "--data-dir", fashion_dir, "--seed", 0, cwd=tmp_path)
+    result = run_main("autoencoder_mnist.py", 2, "--epochs", 3, "--steps-per-epoch", 150,
+                      "--data-dir", fashion_dir, "--seed", 0, "--no-show", cwd=tmp_path)
     val = [float(v) for v in re.findall(rf"Validation Loss: ({NUMBER})", result.stdout)]
     assert len(val) == 3
     assert val[-1] < 0.9 * val[0], val
@@ -238,36 +204,54 @@ def test_deep_autoencoder_learns_on_real_fashion_mnist(fashion_dir, tmp_path):
     assert test_loss == pytest.approx(val[-1], rel=0.1)
 
 
+@POSIX_ONLY
 def test_progress_bar_on_a_terminal(small_data, tmp_path):
+    """The bar is drawn on a terminal (here a pseudo-terminal), and rubbed out with spaces."""
     import pty
+    import threading
     master, slave = pty.openpty()
-    proc = subprocess.Popen([sys.executable, os.path.join(REPO, "autoencoder_mnist.py"), "2",
-                             "--epochs", "1", *map(str, quick(small_data))],
-                            cwd=tmp_path, env=script_env(), stdout=subprocess.PIPE, stderr=slave,
-                            stdin=subprocess.DEVNULL, text=True)
-    os.close(slave)
-    seen = b""
-    while True:
-        try:
-            chunk = os.read(master, 4096)
-        except OSError:  # the terminal closes when the script ends
-            break
-        if not chunk:
-            break
-        seen += chunk
-    os.close(master)
-    out = proc.stdout.read()
-    assert proc.wait() == 0
-    terminal = seen.decode(errors="replace")
-    assert "\rEpoch 0001 [" in terminal and "5/5 cost" in terminal
-    assert "[" not in out and out.startswith("Epoch: 0001 cost = ")  # stdout keeps the slides' lines
+    seen = []
+    reader = threading.Thread(target=lambda: seen.extend(iter(lambda: _read(master), b"")))
+    reader.start()
+    terminal = open(slave, "w", buffering=1, closefd=True)
+    try:
+        result = run_main("autoencoder_mnist.py", 2, "--epochs", 1, *quick(small_data),
+                          cwd=tmp_path, stderr=terminal)
+    finally:
+        terminal.close()
+        reader.join(timeout=10)
+        os.close(master)
+    shown = b"".join(seen).decode(errors="replace")
+    assert "\rEpoch 0001 [" in shown and "5/5 cost" in shown
+    assert "\033" not in shown  # no escape codes, which the classic Windows console prints
+    assert re.search(r"\r {40,}\r", shown)  # the bar is rubbed out before the slides' lines
+    assert "[" not in result.stdout and result.stdout.startswith("Epoch: 0001 cost = ")
+
+
+def wait_for_rows(logdir, rows, proc):
+    """Waits until record.csv in logdir holds `rows` epochs (or the process has ended)."""
+    import time
+    path = os.path.join(logdir, "record.csv")
+    while proc.poll() is None:
+        if os.path.isfile(path) and len(read_record(logdir)) >= rows:
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"the run ended before epoch {rows}: {proc.stderr.read()[-2000:]}")
+
+
+def _read(fd):
+    try:
+        return os.read(fd, 4096)
+    except OSError:  # the terminal's other end has closed
+        return b""
 
 
 def test_layerwise_training_runs_each_stage_then_the_whole_network(small_data, tmp_path):
     import tensorflow.compat.v1 as tf
-    result = run("denoising_autoencoder_mnist.py", 2, "--pretrain", "layerwise",
-                 "--pretrain-epochs", 1, "--epochs", 5, *quick(small_data)[:-4],
-                 "--steps-per-epoch", 2, cwd=tmp_path)
+    from aelab import checkpoints
+    result = run_main("denoising_autoencoder_mnist.py", 2, "--pretrain", "layerwise",
+                      "--pretrain-epochs", 1, "--epochs", 5, *quick(small_data)[:-4],
+                      "--steps-per-epoch", 2, "--summary-every", 1, cwd=tmp_path)
     stages = re.findall(r"Layer-wise stage (\d) of 4, epoch (\d): (\S+) \((\d+)-(\d+)\) with ([^;]+);",
                         result.stdout)
     assert stages == [("1", "1", "encoder/hidden_1", "784", "1000", "decoder/output"),
@@ -279,11 +263,13 @@ def test_layerwise_training_runs_each_stage_then_the_whole_network(small_data, t
     logdir = tmp_path / "dn_mnist_autoencoder_hidden=2_logs"
     assert [r["stage"] for r in read_record(str(logdir))] == [
         "layer 1", "layer 2", "layer 3", "layer 4", "whole network"]
-    assert epochs_kept(str(logdir)) == [1, 2, 3, 4, 5]
+    assert epochs_kept(logdir) == [1, 2, 3, 4, 5]
+    train_tags, _ = event_tags(str(logdir / "train"))
+    assert {"layerwise_1/train_cost", "layerwise_4/train_cost", "training/train_cost"} <= train_tags
 
     def weights(epoch, name):
-        prefix = [p for p in runs.list_checkpoints(str(logdir))
-                  if runs.parse(p)[0] == epoch][0]
+        prefix = [p for p in checkpoints.list_checkpoints(str(logdir))
+                  if checkpoints.parse(p)[0] == epoch][0]
         return tf.train.load_variable(prefix, name)
 
     # Stage 2 trains encoder/hidden_2 and decoder/hidden_3 only; stage 1's layer stays as it was.
@@ -296,10 +282,28 @@ def test_layerwise_training_runs_each_stage_then_the_whole_network(small_data, t
     np.testing.assert_allclose(weights(4, "encoder/hidden_1/W"), weights(5, "encoder/hidden_1/W"),
                                atol=0.01)
 
-    again = run("denoising_autoencoder_mnist.py", 2, "--epochs", 6, *quick(small_data),
-                cwd=tmp_path, check=False)
+    again = run_main("denoising_autoencoder_mnist.py", 2, "--epochs", 6, *quick(small_data),
+                     cwd=tmp_path, check=False)
     assert again.returncode == 1
     assert "was trained with --pretrain layerwise --pretrain-epochs 1" in again.stderr
+
+
+@POSIX_ONLY
+@pytest.mark.slow
+def test_a_layerwise_run_stopped_mid_stage_resumes_in_that_stage(small_data, tmp_path,
+                                                                 monkeypatch):
+    options = [2, "--pretrain", "layerwise", "--pretrain-epochs", 2, "--epochs", 9,
+               *quick(small_data)[:-4], "--steps-per-epoch", 1]
+    with monkeypatch.context() as patch:
+        signal_at_step(patch, signal.SIGINT, 4)  # epoch 4, the second of stage 2
+        stopped = run_main("autoencoder_mnist.py", *options, cwd=tmp_path, check=False)
+    assert stopped.returncode == 130
+    again = run_main("autoencoder_mnist.py", *options, cwd=tmp_path)
+    assert "Resuming from" in again.stdout and "(epoch 3, step 3)" in again.stdout
+    assert again.stdout.splitlines()[1].startswith("Layer-wise stage 2 of 4, epochs 3-4: ")
+    assert re.findall(r"Epoch: (\d{4})", again.stdout) == [f"{e:04d}" for e in range(4, 10)]
+    stages = [r["stage"] for r in read_record(str(tmp_path / "mnist_autoencoder_hidden=2_logs"))]
+    assert stages == [f"layer {n}" for n in (1, 1, 2, 2, 3, 3, 4, 4)] + ["whole network"]
 
 
 def test_layerwise_needs_epochs_left_for_the_whole_network(capsys):

@@ -4,28 +4,20 @@ import ast
 import os
 import re
 import shutil
-import subprocess
-import sys
 
 import pytest
 
 from aelab import workshop
-from conftest import REPO
-from test_training_scripts import script_env
-
+from conftest import REPO, run_main, run_scripts, write_idx_dataset
 
 
 def make(folder, *args):
-    result = subprocess.run([sys.executable, "-m", "aelab.workshop", "make", str(folder), *map(str, args)],
-                            cwd=REPO, env=script_env(), capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr[-3000:]
-    return result
+    return run_main("aelab.workshop", "make", folder, *args, cwd=REPO)
 
 
 def check(folder):
-    """(exit status, {TODO number: result}, output) of `python -m aelab.workshop check` run in folder."""
-    result = subprocess.run([sys.executable, "-m", "aelab.workshop", "check"], cwd=folder,
-                            env=script_env(), capture_output=True, text=True)
+    """(exit status, {TODO number: result}, output) of `python -m aelab.workshop check FOLDER`."""
+    result = run_main("aelab.workshop", "check", folder, cwd=REPO, check=False)
     rows = {}
     for line in result.stdout.splitlines()[1:-1]:
         number, rest = line.split(maxsplit=1)
@@ -33,14 +25,8 @@ def check(folder):
     return result.returncode, rows, result.stdout + result.stderr
 
 
-def run_in(folder, script, *args):
-    return subprocess.run([sys.executable, script, *map(str, args)], cwd=folder, env=script_env(),
-                          capture_output=True, text=True, stdin=subprocess.DEVNULL)
-
-
 @pytest.fixture(scope="module")
 def small(tmp_path_factory):
-    from conftest import write_idx_dataset
     folder = tmp_path_factory.mktemp("data")
     write_idx_dataset(str(folder))
     return folder
@@ -99,18 +85,19 @@ def test_the_handout_does_not_hold_the_answers(handout):
             assert not leaked, f"{path.name}: {leaked[:3]}"
 
 
-@pytest.mark.parametrize("script, args, todo", [
-    ("basic_autoencoder.py", [], 1),
-    ("autoencoder_mnist.py", [2], 5),
-    ("denoising_autoencoder_mnist.py", [2], 9),
-])
-def test_an_unfilled_script_stops_with_one_line(handout, script, args, todo):
-    result = run_in(handout, script, *args, "--epochs", 1, "--steps-per-epoch", 2)
-    assert result.returncode == 1
-    last = result.stderr.strip().splitlines()[-1]
-    title = workshop.TODOS[todo - 1].title
-    assert re.fullmatch(rf"TODO {todo} \({re.escape(title)}\) is not filled in yet: \S+, \w+\(\)", last)
-    assert "Traceback" not in result.stderr and result.stdout == ""
+@pytest.mark.slow
+def test_an_unfilled_script_stops_with_one_line(handout):
+    scripts = [("basic_autoencoder.py", [], 1), ("autoencoder_mnist.py", [2], 5),
+               ("denoising_autoencoder_mnist.py", [2], 9)]
+    results = run_scripts(handout, *([script, *args, "--epochs", 1, "--steps-per-epoch", 2]
+                                     for script, args, _ in scripts))
+    for (script, _, todo), result in zip(scripts, results):
+        assert result.returncode == 1, script
+        last = result.stderr.strip().splitlines()[-1]
+        title = workshop.TODOS[todo - 1].title
+        assert re.fullmatch(rf"TODO {todo} \({re.escape(title)}\) is not filled in yet: \S+, \w+\(\)",
+                            last), script
+        assert "Traceback" not in result.stderr and result.stdout == "", script
     assert not [name for name in os.listdir(handout) if name.endswith("_logs")]
 
 
@@ -121,17 +108,24 @@ def test_check_on_a_fresh_handout_lists_every_todo_as_not_filled_in(handout):
     assert out.strip().endswith("0 of 10 TODOs ok")
 
 
-def test_the_solution_passes_check_and_every_script_runs_offline_with_no_flag(solution):
+def test_the_solution_passes_check(solution):
     status, rows, out = check(solution)
     assert status == 0 and set(rows.values()) == {"ok"}, out
+
+
+@pytest.mark.slow
+def test_every_script_of_the_solution_runs_offline_with_no_flag(solution):
     quick = ["--epochs", 1, "--steps-per-epoch", 3, "--validation-size", 500, "--no-show"]
-    for script, args in (("basic_autoencoder.py", []), ("autoencoder_mnist.py", [2]),
-                         ("denoising_autoencoder_mnist.py", [2])):
-        result = run_in(solution, script, *args, *quick)
+    results = run_scripts(solution, ["basic_autoencoder.py", *quick],
+                          ["autoencoder_mnist.py", 2, *quick],
+                          ["denoising_autoencoder_mnist.py", 2, *quick],
+                          ["ae_vs_pca.py", "mnist_autoencoder_hidden=2_logs", "--no-show"],
+                          ["dn_ae_test.py", "dn_mnist_autoencoder_hidden=2_logs", "--no-show"])
+    for result in results:
         assert result.returncode == 0, result.stderr[-2000:]
+    for result in results[:3]:
         assert "Downloading" not in result.stderr and "./mnist/data/" in result.stderr
-    assert run_in(solution, "ae_vs_pca.py", "mnist_autoencoder_hidden=2_logs", "--no-show").returncode == 0
-    assert run_in(solution, "dn_ae_test.py", "dn_mnist_autoencoder_hidden=2_logs", "--no-show").returncode == 0
+    assert "Test Loss:" in results[1].stdout and "최적화 완료!" in results[0].stdout
 
 
 MISTAKES = {
@@ -183,11 +177,9 @@ def test_check_names_the_todo_of_a_typical_mistake(solution, tmp_path, mistake):
 
 
 def test_wrong_folders_get_one_line(tmp_path, handout):
-    result = subprocess.run([sys.executable, "-m", "aelab.workshop", "check", str(tmp_path)],
-                            cwd=REPO, env=script_env(), capture_output=True, text=True)
+    result = run_main("aelab.workshop", "check", tmp_path, cwd=REPO, check=False)
     assert result.returncode == 1
     assert result.stderr.strip().endswith("it is not a folder made by python -m aelab.workshop make")
-    again = subprocess.run([sys.executable, "-m", "aelab.workshop", "make", str(handout)],
-                           cwd=REPO, env=script_env(), capture_output=True, text=True)
+    again = run_main("aelab.workshop", "make", handout, cwd=REPO, check=False)
     assert again.returncode == 1 and "is not empty; choose a new folder" in again.stderr
     assert "Traceback" not in result.stderr + again.stderr

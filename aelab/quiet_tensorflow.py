@@ -1,0 +1,72 @@
+"""Starts TensorFlow without the C++ start-up lines a student cannot act on.
+
+The lab scripts import this module before anything else:
+
+    from aelab import quiet_tensorflow  # noqa: F401  (first: TensorFlow starts quietly)
+
+so that the first thing a student sees is the slides' output, not CPU
+features, oneDNN notes or "no CUDA driver". TF_CPP_MIN_LOG_LEVEL hides most
+of those lines, but TensorFlow 2.21 writes some before its logging reads that
+setting; those are filtered out of what it prints while it starts, and
+anything else it says still reaches the screen. TensorFlow's Python
+deprecation notices are silenced too. Ctrl-C while TensorFlow loads ends the
+program with one line and status 130, as Ctrl-C does later on.
+
+Where the process has no usable standard error (pythonw, IDLE started from the
+Start menu) there is nothing to filter, and TensorFlow is imported as it is.
+"""
+
+import os
+import re
+import sys
+import tempfile
+
+# Start-up lines that say nothing a student can act on.
+NOISE = re.compile(r"^(I\d{4} |\S+ \S+: I |WARNING: All log messages before absl|To enable the "
+                   r"following instructions|.*(failed call to cuInit|Unable to register cu))")
+
+
+def _has_stderr():
+    """True where descriptor 2, what TensorFlow's C++ code writes to, is open."""
+    try:
+        os.fstat(2)
+    except OSError:
+        return False
+    if sys.stderr is not None:
+        sys.stderr.flush()
+    return True
+
+
+def _import_tensorflow():
+    """Imports TensorFlow and lets it find its devices (where "no CUDA driver" is said)."""
+    import tensorflow
+    tensorflow.config.list_physical_devices()
+    tensorflow.get_logger().setLevel("ERROR")
+
+
+def start():
+    """Imports TensorFlow with its start-up lines on stderr filtered; a no-op once it is loaded."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    if "tensorflow" in sys.modules:
+        return
+    if not _has_stderr() or sys.stderr is None:
+        _import_tensorflow()
+        return
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as captured:
+        os.dup2(captured.fileno(), 2)
+        try:
+            _import_tensorflow()
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            captured.seek(0)
+            said = captured.read().decode(errors="replace").splitlines()
+            sys.stderr.write("".join(line + "\n" for line in said if not NOISE.match(line)))
+
+
+try:
+    start()
+except KeyboardInterrupt:
+    print("\nInterrupted.", file=sys.stderr)
+    raise SystemExit(130) from None

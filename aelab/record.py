@@ -1,0 +1,138 @@
+"""What a run folder says about its run: model_config.json, record.csv and the loss curve.
+
+- `model_config.json`: what a reload needs (which model, n_code, architecture,
+  training settings, data), written when a run starts;
+- `record.csv`: one row per finished epoch (costs, seconds, stage, precision);
+- `loss_curve.png`: the slides' loss curve, drawn from the record.
+"""
+
+import csv
+import json
+import os
+
+from aelab import figures, input_data
+
+# The models a run folder can hold, as named in its config file.
+AUTOENCODER = "autoencoder"
+DENOISING_AUTOENCODER = "denoising_autoencoder"
+LINEAR_AUTOENCODER = "linear_autoencoder"
+MODELS = (AUTOENCODER, DENOISING_AUTOENCODER, LINEAR_AUTOENCODER)
+TRAINED_BY = {AUTOENCODER: "autoencoder_mnist.py",
+              DENOISING_AUTOENCODER: "denoising_autoencoder_mnist.py",
+              LINEAR_AUTOENCODER: "linear_ae_vs_pca.py"}
+TITLES = {AUTOENCODER: "deep autoencoder", DENOISING_AUTOENCODER: "denoising autoencoder",
+          LINEAR_AUTOENCODER: "linear autoencoder"}
+# What a run learns, as its options name it: a run is resumed only with the same. The
+# values are those of configs written before an option existed.
+LEARNS = {"loss": "l2", "corruption": 0.5, "pretrain": "none", "pretrain_epochs": 5}
+LOSS_LABELS = {"l2": "mean per-image L2 error", "cross-entropy": "mean per-image cross-entropy",
+               "squared error": "mean squared error per pixel"}
+WHOLE_NETWORK = "whole network"  # the stage of an epoch that trains every layer
+CONFIG_FILE = "model_config.json"
+RECORD_FILE = "record.csv"
+RECORD_FIELDS = ["epoch", "global_step", "train_cost", "val_loss", "seconds", "train_seconds",
+                 "stage", "precision"]
+LOSS_CURVE_FILE = "loss_curve.png"
+
+
+def settings(args, more):
+    """What model_config.json records of a run: its options, what it learns, and `more`."""
+    learns = {key: getattr(args, key) for key in LEARNS if getattr(args, key, None) is not None}
+    return {"learning_rate": args.learning_rate, "batch_size": args.batch_size,
+            "dataset": input_data.dataset_name(args.dataset, args.data_dir),
+            "data_dir": os.path.abspath(args.data_dir) if args.data_dir else None,
+            "validation_size": args.validation_size, **learns, **more}
+
+
+def loss_note(model, settings):
+    """What a run says after each validation and test loss, where it is not the lab's L2 of clean images."""
+    notes = ["cross-entropy"] if settings.get("loss") == "cross-entropy" else []
+    if model == DENOISING_AUTOENCODER:
+        notes.append("input corrupted, as in training")
+    return f" ({'; '.join(notes)})" if notes else ""
+
+
+def save_config(folder, model, n_code, **settings):
+    """Writes what a reload needs (which model, n_code, settings) into folder."""
+    if model not in MODELS:
+        raise ValueError(f"model must be one of {MODELS}, not {model!r}")
+    config = dict(model=model, n_code=int(n_code), **settings)
+    path = os.path.join(folder, CONFIG_FILE)
+    tmp = path + ".tmp"
+    try:
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump(config, f, indent=2, sort_keys=True)
+            f.write("\n")
+        os.replace(tmp, path)
+    except OSError:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+    return path
+
+
+def load_config(folder):
+    """Reads the config that save_config wrote; None if the folder has none.
+
+    Raises:
+      ValueError: the file is there but is not a config of one of MODELS.
+    """
+    path = os.path.join(folder, CONFIG_FILE)
+    if not os.path.isfile(path):
+        return None
+    try:
+        with open(path, encoding="utf-8") as f:
+            config = json.load(f)
+        if not isinstance(config, dict):
+            raise ValueError
+        hidden = [config.get(key, [1, 1, 1]) for key in ("encoder_hidden", "decoder_hidden")]
+        widths = [config["n_code"], *hidden[0], *hidden[1]]
+        if (config["model"] not in MODELS or [len(h) for h in hidden] != [3, 3]
+                or not all(type(n) is int and n > 0 for n in widths)):
+            raise ValueError
+    except (ValueError, KeyError, TypeError):
+        raise ValueError(f"{path} is not a model config of this lab (expected a model of "
+                         f"{', '.join(MODELS)} and positive whole numbers for n_code and the "
+                         f"layer widths)") from None
+    return config
+
+
+def read_record(logdir, up_to_epoch):
+    """The record's rows for epochs 1..up_to_epoch (later rows belong to lost epochs).
+
+    Lines that are not rows of the record (a file cut short, say) are left out.
+    """
+    path = os.path.join(logdir, RECORD_FILE)
+    if not os.path.exists(path):
+        return []
+    with open(path, newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    return [row for row in rows
+            if (row.get("epoch") or "").isdigit() and int(row["epoch"]) <= up_to_epoch]
+
+
+def write_record(logdir, rows):
+    with open(os.path.join(logdir, RECORD_FILE), "w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, RECORD_FIELDS, restval="")
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def append_record(logdir, row):
+    with open(os.path.join(logdir, RECORD_FILE), "a", newline="", encoding="utf-8") as f:
+        csv.DictWriter(f, RECORD_FIELDS).writerow(row)
+
+
+def write_loss_curve(logdir, rows, title, loss="l2", also=None, show=False):
+    """Draws the record's rows as the slides' loss curve into logdir (and `also`); shows it if asked."""
+    costs = [[float(r.get(key) or "nan") for r in rows] for key in ("train_cost", "val_loss")]
+    fig = figures.loss_curve([int(r["epoch"]) for r in rows], *costs, title,
+                             [r.get("stage") or WHOLE_NETWORK for r in rows], LOSS_LABELS[loss])
+    try:
+        figures.save_figure(fig, os.path.join(logdir, LOSS_CURVE_FILE))
+        if also:
+            figures.save_figure(fig, also)
+        if show and figures.has_display():
+            figures.plt.show()
+    finally:
+        figures.plt.close(fig)

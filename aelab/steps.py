@@ -1,0 +1,150 @@
+"""What a training loop checks after each step: a stop signal, a cost that is not a number, progress.
+
+`Steps` watches a loop: the first Ctrl-C (or SIGTERM, SIGHUP, Ctrl-Break)
+only asks the loop to stop at the end of the step under way, a cost that is
+not a finite number stops it too, and a progress bar runs within each epoch
+on a terminal. `ending` says how a stopped loop ended, for every script alike.
+"""
+
+import math
+import signal
+import sys
+
+# Signals that ask a run to stop: Ctrl-C, `kill`/`timeout`/`docker stop`, a closed terminal or
+# ssh session, and Ctrl-Break on Windows (SIGHUP exists only on POSIX, SIGBREAK only on Windows).
+STOP_SIGNALS = [getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP", "SIGBREAK")
+                if hasattr(signal, name)]
+
+
+def signal_name(signum):
+    return "Ctrl-C" if signum == signal.SIGINT else signal.Signals(signum).name
+
+
+class Progress:
+    """A progress bar for one epoch on stderr, drawn only when stderr is a terminal.
+
+    It is redrawn with a carriage return and rubbed out with spaces, not with
+    terminal escape codes, which the classic Windows console prints as text.
+    """
+
+    def __init__(self, total, label, every=10):
+        self.total, self.label, self.every = total, label, every
+        self.enabled = getattr(sys.stderr, "isatty", lambda: False)()
+        self.drawn = 0  # characters on the line now
+
+    def update(self, step, cost_value):
+        if self.enabled and (step % self.every == 0 or step == self.total):
+            done = 30 * step // self.total
+            text = (f"{self.label} [{'#' * done}{'.' * (30 - done)}] {step}/{self.total} "
+                    f"cost {cost_value:.4f}")
+            sys.stderr.write("\r" + text.ljust(self.drawn))
+            sys.stderr.flush()
+            self.drawn = max(self.drawn, len(text))
+
+    def close(self):
+        if self.enabled and self.drawn:
+            sys.stderr.write("\r" + " " * self.drawn + "\r")
+            sys.stderr.flush()
+            self.drawn = 0
+
+
+class Stop(Exception):
+    """Raised by Steps at a safe point to end its `with` block: a stop signal, or a cost that is not a number."""
+
+
+class Steps:
+    """Watches a training loop; use it as a context manager around the loop.
+
+    Inside, the first stop signal only asks to stop; the next `step_done` (or
+    `check`) then ends the `with` block, and `stopped` says why:
+    "interrupted" (by `signal`), or "diverged" when the cost was not finite
+    (`bad_cost`). A second signal stops at once, for a user who cannot wait.
+    Every `total_batch` steps make an epoch, with its own progress bar
+    labelled `label` and the epoch's number.
+    """
+
+    def __init__(self, total_batch, label="Epoch", epoch=0):
+        self.total_batch, self.label = total_batch, label
+        self.epoch = epoch     # the epoch under way (1-based), or the last one done
+        self.step = 0          # steps done in all
+        self.in_epoch = 0      # steps done in the current epoch
+        self.stopped = None
+        self.signal = None
+        self.bad_cost = None
+        self._cost_sum = 0.0
+        self._progress = None
+        self._previous_handlers = {}
+
+    def _interrupt(self, signum, frame):
+        if self.stopped == "interrupted":
+            if signum == signal.SIGINT:
+                raise KeyboardInterrupt
+            raise SystemExit(128 + signum)
+        self.stopped, self.signal = "interrupted", signum
+        print(f"\nStopping at the end of this step ({signal_name(signum)}; again to force)...",
+              file=sys.stderr, flush=True)
+
+    @property
+    def exit_status(self):
+        """The status a stopped run ends with: 128 + the signal's number (130 for Ctrl-C)."""
+        return 128 + self.signal
+
+    @property
+    def place(self):
+        """Where the loop is: "epoch 2, at step 3 of 500" inside an epoch, else "epoch 2"."""
+        if 0 < self.in_epoch < self.total_batch:
+            return f"epoch {self.epoch}, at step {self.in_epoch} of {self.total_batch}"
+        return f"epoch {self.epoch}"
+
+    def __enter__(self):
+        for signum in STOP_SIGNALS:
+            self._previous_handlers[signum] = signal.signal(signum, self._interrupt)
+        return self
+
+    def __exit__(self, kind, value, traceback):
+        self._end_progress()
+        for signum, handler in self._previous_handlers.items():
+            signal.signal(signum, handler)
+        return kind is Stop
+
+    def step_done(self, new_cost):
+        """Counts a finished step and draws the progress bar; ends the block if the run must stop."""
+        if self.in_epoch in (0, self.total_batch):
+            self.epoch, self.in_epoch, self._cost_sum = self.epoch + 1, 0, 0.0
+            self._progress = Progress(self.total_batch, f"{self.label} {self.epoch:04d}")
+        self.step += 1
+        self.in_epoch += 1
+        self._cost_sum += new_cost
+        if not math.isfinite(new_cost):
+            self.stopped, self.bad_cost = "diverged", new_cost
+        self._progress.update(self.in_epoch, self._cost_sum / self.in_epoch)
+        if self.in_epoch == self.total_batch:
+            self._end_progress()
+        self.check()
+
+    def check(self):
+        """Ends the `with` block (raises Stop) if a stop was asked for."""
+        if self.stopped:
+            raise Stop(self.stopped)
+
+    def _end_progress(self):
+        if self._progress is not None:
+            self._progress.close()
+            self._progress = None
+
+
+def ending(steps, place, kept, then="", retry="Try a lower --learning-rate."):
+    """Says on stderr how a loop that `steps` stopped early ended; returns the exit status.
+
+    place: where it stopped ("epoch 2, at step 3 of 500", "row SAA"); kept:
+    what is kept ("last checkpoint: ...", "the rows above are complete");
+    then: what to do next after a stop signal; retry: what to try after the
+    cost stopped being a number.
+    """
+    if steps.stopped == "diverged":
+        print(f"error: the cost became {steps.bad_cost} in {place}; {kept}. {retry}",
+              file=sys.stderr)
+        return 1
+    print(f"Stopped by {signal_name(steps.signal)} in {place}; {kept}.{' ' + then if then else ''}",
+          file=sys.stderr)
+    return steps.exit_status
