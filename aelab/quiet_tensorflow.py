@@ -41,14 +41,18 @@ def _import_tensorflow():
     """Imports TensorFlow and lets it find its devices (where "no CUDA driver" is said)."""
     import tensorflow
     tensorflow.config.list_physical_devices()
-    tensorflow.get_logger().setLevel("ERROR")
 
 
 def start():
-    """Imports TensorFlow with its start-up lines on stderr filtered; a no-op once it is loaded."""
+    """Imports TensorFlow with its start-up lines on stderr filtered; silences its deprecation notices."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    if "tensorflow" in sys.modules:
-        return
+    if "tensorflow" not in sys.modules:
+        _import_quietly()
+    sys.modules["tensorflow"].get_logger().setLevel("ERROR")
+
+
+def _import_quietly():
+    """Imports TensorFlow with stderr captured, then writes what it said but the noise."""
     if not _has_stderr() or sys.stderr is None:
         _import_tensorflow()
         return

@@ -307,3 +307,45 @@ class TrainedRuns:
         target = os.path.join(into, which)
         shutil.copytree(os.path.join(self.base, which), target)
         return target
+
+
+@pytest.fixture(scope="session")
+def handouts(tmp_path_factory, small_dataset):
+    """A workshop handout and its solution (`make`, `make --solution`), with the small dataset.
+
+    Made once per session; a test that changes one copies it first.
+    """
+    def make(base):
+        for name, more in (("handout", []), ("solution", ["--solution"])):
+            run_main("aelab.workshop.__main__", "make", base / name, "--data-dir", small_dataset, *more,
+                     cwd=REPO)
+    base, _ = once_per_session(tmp_path_factory, "handouts", make)
+    return base / "handout", base / "solution"
+
+
+@pytest.fixture
+def handout(handouts):
+    return handouts[0]
+
+
+@pytest.fixture
+def solution(handouts):
+    return handouts[1]
+
+
+def student_copy(folder, into):
+    """A student's copy of a handout, without its data and runs: the folder's path."""
+    shutil.copytree(folder, into, ignore=shutil.ignore_patterns("mnist", "*_logs", "*.png"))
+    return into
+
+
+def edit(folder, path, old, new, encoding="utf-8"):
+    """Replaces the one `old` in folder/path with `new` (a student's edit); returns the new text."""
+    full = os.path.join(folder, path)
+    with open(full, encoding="utf-8") as f:
+        text = f.read()
+    assert text.count(old) == 1, (path, old)
+    text = text.replace(old, new)
+    with open(full, "w", encoding=encoding, newline="") as f:
+        f.write(text)
+    return text

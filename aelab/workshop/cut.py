@@ -1,0 +1,219 @@
+"""Cutting the handout: the lab scripts and aelab/ with each TODO's lines replaced by a stub.
+
+    python -m aelab.workshop make DIR [--data-dir SRC | --dataset NAME] [--solution]
+
+The handout is cut from this kit's current sources every time: each region
+declared in aelab/workshop/todos.py becomes a marked stub that stops the
+program with one line until it is filled in (`--solution`: the kit's own
+lines between the marks). The handout also stores, as numbers, what the
+kit's own lines give in the checks, so that `check` can compare a student's
+lines with them without the handout holding the answers.
+"""
+
+import ast
+import json
+import os
+import shutil
+
+from aelab import LabError, input_data
+from aelab.workshop.observing import observations
+from aelab.workshop.source import KIT, REFERENCE_FILE, Handout, handout_files
+from aelab.workshop.todos import TODOS
+
+HANDOUT_REQUIREMENTS = ("tensorflow", "tensorboard", "numpy", "matplotlib", "scikit-learn",
+                        "pillow", "filelock")
+
+
+def _assigned(node):
+    """The names a statement assigns (targets of = and +=)."""
+    targets = getattr(node, "targets", None) or [getattr(node, "target", None)]
+    return {n.id for t in targets if t is not None for n in ast.walk(t) if isinstance(n, ast.Name)}
+
+
+def _starts(region, index, node):
+    if region.first is None:
+        return index == 0
+    if isinstance(region.first, int):
+        return index == region.first
+    return region.first in _assigned(node)
+
+
+def span(tree, region):
+    """(first line, last line, indent) of a region's statements in a parsed kit source."""
+    functions = [n for n in ast.walk(tree)
+                 if isinstance(n, ast.FunctionDef) and n.name == region.function]
+    for function in functions[:1]:
+        blocks = [function.body] + [getattr(n, field) for n in ast.walk(function)
+                                    if n is not function and isinstance(n, ast.stmt)
+                                    for field in ("body", "orelse") if getattr(n, field, None)]
+        for block in blocks:
+            if block is function.body and isinstance(block[0], ast.Expr) and isinstance(
+                    block[0].value, ast.Constant):
+                block = block[1:]  # the docstring stays
+            for index, node in enumerate(block):
+                if _starts(region, index, node):
+                    last = block[-1] if region.count is None else block[index + region.count - 1]
+                    return node.lineno, last.end_lineno, node.col_offset
+    raise LabError(f"workshop: the kit's {region.file} has no lines for {region}; "
+                   f"the TODOS in aelab/workshop/todos.py must follow the code")
+
+
+def _marked(todo, region, indent, lines):
+    """A region between its marks: the given lines, or the stub when lines is None."""
+    pad = " " * indent
+    where = f"{region.file}, {region.function}()"
+    head = [f"{pad}# TODO {todo.number}: {todo.title} ({where})",
+            f"{pad}# 힌트: {todo.hint_ko}", f"{pad}# Hint: {todo.hint_en}"]
+    body = lines if lines is not None else [
+        f'{pad}raise SystemExit("TODO {todo.number} ({todo.title}) is not filled in yet: '
+        f'{where}")']
+    return head + body + [f"{pad}# TODO {todo.number} 끝 (end of TODO {todo.number})"]
+
+
+def cut(path, text, solution):
+    """The kit file `text` with its TODO regions marked: stubs, or the kit's lines (solution)."""
+    tree = ast.parse(text)
+    lines = text.splitlines()
+    spans = [(todo, region) + span(tree, region)
+             for todo in TODOS for region in todo.regions if region.file == path]
+    for todo, region, first, last, indent in sorted(spans, key=lambda s: -s[2]):
+        kept = lines[first - 1:last] if solution else None
+        lines[first - 1:last] = _marked(todo, region, indent, kept)
+    return "\n".join(lines) + "\n"
+
+
+def kit_texts():
+    """{path: text} of the files a handout holds, as the kit has them."""
+    texts = {}
+    for path in handout_files():
+        with open(os.path.join(KIT, path), encoding="utf-8") as f:
+            texts[path] = f.read()
+    return texts
+
+
+def answers(texts):
+    """The solution's texts: each file with a TODO region marked around the kit's own lines."""
+    return {p: cut(p, t, True) if any(r.file == p for todo in TODOS for r in todo.regions)
+            else t for p, t in texts.items()}
+
+
+def reference(answer_texts):
+    """What the kit's own lines give in each TODO's checks: {TODO number: {key: value}}.
+
+    The observers import TensorFlow when they first run.
+    """
+    handout = Handout(None, TODOS, texts=answer_texts)
+    return {str(todo.number): observations(todo, handout) for todo in TODOS}
+
+
+def make(folder, data_dir=None, dataset=None, solution=False):
+    """Writes the handout (or its solution) into a new folder."""
+    folder = os.path.normpath(folder)
+    if os.path.exists(folder) and os.listdir(folder):
+        raise LabError(f"{folder} is not empty; choose a new folder for the handout")
+    mnist = None
+    if data_dir or dataset:  # check the data first, so a bad folder makes nothing
+        mnist = input_data.read_data_sets(data_dir, dataset=dataset or input_data.DEFAULT_DATASET)
+    texts = kit_texts()
+    solved = answers(texts)
+    tmp = folder + ".part"
+    shutil.rmtree(tmp, ignore_errors=True)
+    for path, text in texts.items():
+        if not solution and text != solved[path]:
+            text = cut(path, text, False)
+        _write(os.path.join(tmp, path), solved[path] if solution else text)
+    _write(os.path.join(tmp, REFERENCE_FILE), json.dumps(reference(solved), indent=1) + "\n")
+    _write(os.path.join(tmp, "requirements.txt"), _requirements())
+    if mnist is not None:
+        source = data_dir or input_data.default_data_dir(dataset)
+        target = os.path.join(tmp, "mnist", "data")
+        os.makedirs(target)
+        for name in input_data.FILES:
+            found = input_data._find(source, name)
+            shutil.copy(found, os.path.join(target, os.path.basename(found)))
+    _write(os.path.join(tmp, "README.md"), handout_readme(mnist is not None, solution))
+    if os.path.exists(folder):
+        os.rmdir(folder)
+    os.rename(tmp, folder)
+
+
+def _write(path, text):
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    with open(path, "w", encoding="utf-8", newline="\n") as f:
+        f.write(text)
+
+
+def _requirements():
+    """The kit's requirement lines for what the scripts need, and Jupyter, as the slides list it."""
+    with open(os.path.join(KIT, "requirements.txt"), encoding="utf-8") as f:
+        kept = [line for line in f if line.split(">")[0].split("=")[0].strip() in HANDOUT_REQUIREMENTS]
+    return "".join(kept) + "notebook>=7,<8\n"
+
+
+def handout_readme(with_data, solution):
+    """The student folder's README: Korean first, English beside it."""
+    rows = "\n".join(
+        f"| {t.number} | {t.title} | "
+        f"{', '.join(dict.fromkeys(f'`{r.file}` `{r.function}()`' for r in t.regions))} |"
+        for t in TODOS)
+    data = ("데이터는 `mnist/data/` 에 들어 있어 인터넷 없이 실행됩니다. / The data is in "
+            "`mnist/data/`: no internet needed." if with_data else
+            "처음 실행할 때 MNIST 를 `mnist/data/` 로 내려받습니다. / The first run downloads "
+            "MNIST into `mnist/data/`.")
+    state = ("이 폴더는 모범 답안입니다: 모든 TODO 가 채워져 있습니다. / This is the solution: "
+             "every TODO is filled in.\n\n" if solution else "")
+    return f"""# 오토인코더 실습 (KCC 2019) / Autoencoder lab
+
+{state}## 1. 준비 / Set-up
+
+```
+pip install -r requirements.txt
+jupyter notebook
+```
+
+TensorFlow, scikit-learn, numpy, matplotlib, pillow 와 Jupyter 를 설치하고, 이 폴더에서 Jupyter 를
+엽니다 (다른 편집기도 괜찮습니다). / This installs TensorFlow, scikit-learn, NumPy, matplotlib,
+pillow and Jupyter; `jupyter notebook` opens this folder in the browser (any editor works too).
+
+{data}
+
+## 2. TODO 채우기 / Fill in the TODOs
+
+각 TODO 는 `# TODO n: ...` 줄과 `# TODO n 끝` 줄 사이에 있습니다. `raise SystemExit(...)` 줄을 지우고
+그 자리에 코드를 쓰세요. 표시 줄과 힌트는 남겨 두세요. **저장은 필수!** / Each TODO sits between a
+`# TODO n: ...` line and a `# TODO n 끝` line: delete its `raise SystemExit(...)` line and write
+your code in its place; keep the marks and hints. **Save the file!**
+
+| TODO | 슬라이드 / slide | 파일 / file |
+|---|---|---|
+{rows}
+
+## 3. 확인 / Check
+
+```
+python -m aelab.workshop check
+```
+
+TODO 마다 `ok`, `not filled in yet (saved?)`, 또는 무엇이 틀렸는지 한 줄로 알려 줍니다 (인터넷 필요
+없음, 1분 안쪽). 몇 개만 확인하려면 `--todo 4 5 6`. / Prints one line per TODO: `ok`, `not filled in
+yet (saved?)`, or what is wrong (no internet, well under a minute); `--todo 4 5 6` checks only
+those. 끝나지 않는 TODO 는 60초 뒤 `still running` 으로 표시됩니다 (`--timeout`). / A TODO whose
+lines never end is marked `still running` after 60 s (`--timeout`).
+
+## 4. 실행 / Run (슬라이드 순서 / in the slides' order)
+
+명령 프롬프트에서 (Windows 도 같습니다, 예: `C:\\practice>python basic_autoencoder.py`) / From a
+command prompt (the same on Windows):
+
+```
+python basic_autoencoder.py
+python autoencoder_mnist.py 2 --epochs 20
+python ae_vs_pca.py mnist_autoencoder_hidden=2_logs
+python denoising_autoencoder_mnist.py 2 --epochs 20
+python dn_ae_test.py dn_mnist_autoencoder_hidden=2_logs
+```
+
+슬라이드는 1000 epoch 을 학습하지만, 실습에서는 `--epochs 20` 이면 충분합니다. Ctrl-C 로 멈추고 같은
+명령으로 이어서 학습합니다. / The slides train 1000 epochs; `--epochs 20` is enough in class.
+Ctrl-C stops a run; the same command resumes it. `--help` lists every option.
+"""

@@ -1,0 +1,150 @@
+"""What the TODOs' observers share: fixed inputs and weights, short summaries, and checks.
+
+An observer runs a TODO's lines on inputs that are the same for every student
+and yields `Obs`: a value of what the lines made, with the message to show if
+it differs from the reference. TensorFlow is imported the first time an
+observer uses it, so reading the TODO declarations starts nothing.
+"""
+
+import collections
+import importlib
+import json
+import zlib
+
+import numpy as np
+
+from aelab.workshop.source import Problem
+
+
+class _Lazy:
+    """A module imported on first use of one of its names."""
+
+    def __init__(self, name):
+        self._name = name
+
+    def __getattr__(self, attr):
+        return getattr(importlib.import_module(self._name), attr)
+
+
+tf = _Lazy("tensorflow.compat.v1")
+tensorflow = _Lazy("tensorflow")
+
+
+def tf_module():
+    """tensorflow.compat.v1 itself, to hand to a student's lines as their `tf`."""
+    return importlib.import_module("tensorflow.compat.v1")
+
+Obs = collections.namedtuple("Obs", "key value message tolerance")
+Obs.__new__.__defaults__ = (None,)  # tolerance: None compares exactly, else (rtol, atol)
+CLOSE = (1e-3, 1e-5)
+
+
+def plain(value):
+    """value as JSON keeps it: lists, floats, ints, strings."""
+    return json.loads(json.dumps(value))
+
+
+def observations(todo, handout):
+    """What a todo's lines give in its checks, as {key: plain value} (the kit's: the reference)."""
+    return {obs.key: plain(obs.value) for obs in todo.observe(handout, todo)}
+
+
+def fixed(shape, seed, low=0.0, high=1.0):
+    """Inputs that are the same for every student: uniform numbers from a seeded generator."""
+    return np.random.RandomState(seed).uniform(low, high, shape).astype(np.float32)
+
+
+def fill(sess, variables):
+    """Gives each variable fixed values chosen by its name, so results do not depend on the seed."""
+    for name, variable in variables.items():
+        shape = variable.shape.as_list()
+        noise = fixed(shape, zlib.crc32(name.encode()), -1, 1)
+        ones = name.endswith(("gamma", "variance"))
+        variable.load(1 + 0.2 * noise if ones else 0.2 * noise, sess)
+
+
+def fingerprint(array):
+    """A short, fixed summary of an array: 48 of its values spread over it, its mean and spread."""
+    flat = np.asarray(array, np.float64).ravel()
+    picked = flat[np.linspace(0, flat.size - 1, min(48, flat.size)).astype(int)]
+    return [float(v) for v in picked] + [float(flat.mean()), float(flat.std())]
+
+
+def need(namespace, names, kind, what):
+    """The named objects, each checked to be of `kind`; Problem names the first missing or wrong."""
+    for name in names:
+        if name not in namespace:
+            raise Problem(f"{name} is not defined")
+        if not isinstance(namespace[name], kind):
+            raise Problem(f"{name} should be {what}, not {type(namespace[name]).__name__}")
+    return {name: namespace[name] for name in names}
+
+
+def shape(tensor):
+    return tensor.shape.as_list()
+
+
+def variable_shapes(prefix=""):
+    return {v.op.name[len(prefix):]: v.shape.as_list() for v in tf.global_variables()
+            if v.op.name.startswith(prefix)}
+
+
+def building(function, *args, prefix=""):
+    """function(*args); if it raises, the variables it made so far go with the error."""
+    try:
+        return function(*args)
+    except Exception as e:
+        e.shapes = variable_shapes(prefix)
+        raise
+
+
+def run_region(handout, todo, index, namespace):
+    """Runs the todo's region `index` on its own in namespace (line numbers as in its file).
+
+    If the lines raise, the shapes of the tensors they made so far go with the error.
+    """
+    path, code = handout.code(todo, index)
+    try:
+        exec(compile(code, path, "exec"), namespace)
+    except Exception as e:  # what was made before the error may say more than the error
+        e.shapes = {name: shape(value) for name, value in namespace.items()
+                    if isinstance(value, (tf.Tensor, tensorflow.Variable))}
+        raise
+    return namespace
+
+
+def module(handout, todo, path):
+    """The namespace of module `path` with the todo's lines in place and other TODOs as stubs."""
+    namespace = {"__name__": "aelab_under_check"}
+    exec(compile(handout.module_source(todo, path), path, "exec"), namespace)
+    return namespace
+
+
+def stand_in_loss(output, target):
+    """A loss whose value tells which tensor came first: not the lab's loss."""
+    return tf.reduce_sum(output) + 10.0 * tf.reduce_sum(target), tf.constant("summary")
+
+
+def stand_in_layer(input, weight_shape, bias_shape, phase_train):
+    """A layer with the lab layer's variables and a different sum: checks the wiring only."""
+    W = tf.get_variable("W", weight_shape)
+    b = tf.get_variable("b", bias_shape)
+    return tf.tanh(tf.matmul(input, W) + b)
+
+
+class StandInRun:
+    """What the loop's lines ask of runs.Run: the step count and when a summary is due."""
+
+    def __init__(self):
+        self.step = 0
+
+    def summary_due(self):
+        return (self.step + 1) % 2 == 0
+
+
+class StandInWriter:
+    def __init__(self):
+        self.steps = []
+
+    def add_summary(self, summary, step):
+        self.steps.append(int(step))

@@ -1,0 +1,339 @@
+"""The workshop's TODOs: for each, the slide section, the hints, the lines and the observer.
+
+Each TODO is declared beside the observer that checks it. A region names the
+kit's lines that become the blank (`make` cuts them out and stores what the
+kit's own lines give); the observer runs a student's lines on their own, on
+fixed inputs, with stand-ins for the other TODOs, and yields what they give
+(`Obs`), for the checker to compare. Adding a TODO: its observer and its
+declaration here, and its name in TODOS.
+"""
+
+import os
+from types import SimpleNamespace
+
+import numpy as np
+
+from aelab import input_data
+from aelab.workshop.observing import (CLOSE, Obs, StandInRun, StandInWriter, building, fill,
+                                      fingerprint, fixed, module, need, run_region, shape,
+                                      stand_in_layer, stand_in_loss, tensorflow, tf, tf_module,
+                                      variable_shapes)
+from aelab.workshop.source import Problem, Region, Todo
+
+MODEL = os.path.join("aelab", "model.py")
+
+
+def observe_basic_model(handout, todo):
+    with tf.Graph().as_default():
+        tf.set_random_seed(0)
+        X = tf.placeholder(tf.float32, [None, 784])
+        ns = run_region(handout, todo, 0, {"tf": tf_module(), "n_input": 784, "n_hidden": 256,
+                                           "X": X})
+        variables = need(ns, ("W_encode", "b_encode", "W_decode", "b_decode"), tensorflow.Variable,
+                         "a tf.Variable")
+        tensors = need(ns, ("encoder", "decoder"), tf.Tensor, "a tensor")
+        for name, value in {**variables, **tensors}.items():
+            yield Obs(f"shape of {name}", shape(value),
+                      f"{name} has shape {{got}}, expected {{want}}")
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            start = sess.run(variables["W_encode"])
+            yield Obs("W_encode starts", [float(start.mean()), float(start.std())],
+                      "W_encode starts with mean and standard deviation {got}, expected about "
+                      "{want}: random normal numbers", (0, 0.05))
+            fill(sess, variables)
+            for name, tensor in tensors.items():
+                yield Obs(f"{name} values", fingerprint(sess.run(tensor, {X: fixed((5, 784), 1)})),
+                          f"{name} differs from the reference: the layer before it times the "
+                          f"weights, plus the bias, through a sigmoid?", CLOSE)
+
+
+TODO_1 = Todo(1, "오토인코더 모델 구성",
+              "인코더와 디코더: 가중치와 편향을 정규분포 난수로 만들고, 각 층은 sigmoid 를 쓴다",
+              "encoder and decoder: weights and biases from random normal numbers, a sigmoid "
+              "on each layer (W_encode, b_encode, encoder, W_decode, b_decode, decoder)",
+              [Region("basic_autoencoder.py", "main", "W_encode", 6)],
+              observe_basic_model)
+
+
+def observe_basic_training(handout, todo):
+    with tf.Graph().as_default():
+        X = tf.placeholder(tf.float32, [None, 784])
+        V = tf.Variable(fixed((1, 784), 2, -2, 2))
+        ns = run_region(handout, todo, 0, {"tf": tf_module(), "learning_rate": 0.01, "X": X,
+                                           "decoder": tf.sigmoid(V)})
+        cost = need(ns, ["cost"], tf.Tensor, "a tensor")["cost"]
+        optimizer = need(ns, ["optimizer"], tf.Operation, "the op that minimize() returns")
+        feed = {X: fixed((6, 784), 3)}
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            yield Obs("cost", float(sess.run(cost, feed)), "cost is {got}, expected {want}: the "
+                      "mean of the squared difference between X and decoder?", CLOSE)
+            sess.run(optimizer["optimizer"], feed)
+            yield Obs("one step", fingerprint(sess.run(V)), "one training step differs from the "
+                      "reference: RMSProp at learning_rate, minimising cost?", CLOSE)
+
+
+TODO_2 = Todo(2, "모델 학습시키기 (손실 함수와 최적화 함수 설정)",
+              "X 와 decoder 의 차이의 제곱의 평균을 cost 로, RMSProp 으로 최소화하는 optimizer",
+              "cost: the mean squared difference of X and decoder; optimizer: RMSProp at "
+              "learning_rate minimising it",
+              [Region("basic_autoencoder.py", "main", "cost", 2)],
+              observe_basic_training)
+
+
+def observe_basic_test(handout, todo):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    with tf.Graph().as_default(), tf.Session() as sess:
+        X = tf.placeholder(tf.float32, [None, 784])
+        images = fixed((12, 784), 4)
+        ns = run_region(handout, todo, 0, {
+            "tf": tf_module(), "np": np, "plt": plt, "sample_size": 10, "X": X, "sess": sess,
+            "decoder": X * 0.5 + 0.25, "mnist": SimpleNamespace(test=SimpleNamespace(images=images))})
+    samples = need(ns, ["samples"], np.ndarray, "an array (what sess.run gives)")["samples"]
+    yield Obs("samples shape", list(samples.shape), "samples has shape {got}, expected {want}")
+    yield Obs("samples", fingerprint(samples), "samples differs from the reference: the "
+              "decoder's output for the first sample_size test images?", CLOSE)
+    if "ax" not in ns:
+        raise Problem("ax is not defined")
+    shown, off = [], []
+    for row in range(2):
+        for i in range(10):
+            axes = ns["ax"][row][i]
+            if not axes.get_images():
+                raise Problem(f"ax[{row}][{i}] shows no image")
+            shown.append(np.asarray(axes.get_images()[-1].get_array(), np.float64))
+            off.append(not axes.axison)
+    plt.close("all")
+    yield Obs("shown shape", list(shown[0].shape), "the images shown are {got}, expected {want}")
+    yield Obs("shown", fingerprint(np.stack(shown)), "the images shown differ from the "
+              "reference: test images on the top row, samples below, each reshaped to 28x28?",
+              CLOSE)
+    yield Obs("axes off", all(off), "some axes still show their frame and ticks: set_axis_off()")
+
+
+TODO_3 = Todo(3, "모델 테스트 해보기",
+              "테스트 이미지 sample_size 개의 재구성(samples)을 구하고, 위에는 원본, 아래에는 "
+              "재구성을 28x28 로 imshow",
+              "samples: the decoder's output for the first sample_size test images; then the "
+              "2 x sample_size axes, test images on top and samples below, 28x28, axes off",
+              [Region("basic_autoencoder.py", "main", "samples", 3)],
+              observe_basic_test)
+
+
+def observe_layer(handout, todo):
+    model = module(handout, todo, MODEL)
+    with tf.Graph().as_default():
+        tf.set_random_seed(0)
+        x = tf.placeholder(tf.float32, [None, 100])
+        phase_train = tf.placeholder(tf.bool, [])
+        with tf.variable_scope("check"):
+            output = building(model["layer"], x, [100, 50], [50], phase_train, prefix="check/")
+        yield Obs("variables", variable_shapes("check/"), "variables")
+        variables = {v.op.name: v for v in tf.global_variables()}
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            W, b = sess.run([variables["check/W"], variables["check/b"]])
+            yield Obs("W starts", [float(W.mean()), float(W.std())], "W starts with mean and "
+                      "standard deviation {got}, expected about {want}: sqrt(1/n_in)", (0, 0.01))
+            yield Obs("b starts", float(np.abs(b).max()), "b should start at 0", (0, 1e-6))
+            fill(sess, variables)
+            for phase in (False, True):
+                value = sess.run(output, {x: fixed((8, 100), 5), phase_train: phase})
+                yield Obs(f"output, phase_train {phase}", fingerprint(value),
+                          "output differs from the reference: is the activation a sigmoid of "
+                          "layer_batch_norm(input W + b)?", CLOSE)
+
+
+TODO_4 = Todo(4, "layer함수",
+              "W (표준편차 sqrt(1/n_in) 정규분포) 와 b (0) 를 만들고 input W + b 를 "
+              "layer_batch_norm 한 뒤 sigmoid",
+              "make W (normal, standard deviation sqrt(1/n_in)) and b (zeros); return the "
+              "sigmoid of layer_batch_norm of input W + b",
+              [Region(MODEL, "layer", None, None)],
+              observe_layer)
+
+
+def observe_encoder_decoder(handout, todo):
+    model = module(handout, todo, MODEL)
+    model["layer"] = stand_in_layer
+    with tf.Graph().as_default():
+        x = tf.placeholder(tf.float32, [None, 784])
+        phase_train = tf.placeholder(tf.bool, [])
+        code = building(model["encoder"], x, 2, phase_train)
+        output = building(model["decoder"], code, 2, phase_train)
+        yield Obs("variables", variable_shapes(), "variables")
+        with tf.Session() as sess:
+            fill(sess, {v.op.name: v for v in tf.global_variables()})
+            images = fixed((3, 784), 6)
+            yield Obs("code", fingerprint(sess.run(code, {x: images})), "code differs from the "
+                      "reference: each encoder layer on the one before, from x to the code?", CLOSE)
+            yield Obs("output", fingerprint(sess.run(output, {x: images})), "output differs from "
+                      "the reference: each decoder layer on the one before, from the code?", CLOSE)
+
+
+TODO_5 = Todo(5, "인코더/디코더",
+              "variable_scope 안에서 layer 를 네 번: 784-1000-500-250-n_code, 디코더는 그 반대",
+              "four layers, each in its variable_scope: 784-1000-500-250-n_code for the encoder, "
+              "back to 784 for the decoder",
+              [Region(MODEL, "encoder", 1, None),
+               Region(MODEL, "decoder", 1, None)],
+              observe_encoder_decoder)
+
+
+def observe_loss_and_training(handout, todo):
+    model = module(handout, todo, MODEL)
+    with tf.Graph().as_default():
+        output = tf.placeholder(tf.float32, [None, 784])
+        x = tf.placeholder(tf.float32, [None, 784])
+        train_loss, train_summary_op = model["loss"](output, x)
+        val_loss = model["evaluate"](output, x)[0]
+        V = tf.Variable(fixed((10,), 8))
+        global_step = tf.Variable(0, trainable=False)
+        train_op = model["training"](tf.reduce_sum(tf.square(V - fixed((10,), 9))), global_step,
+                                     0.001)
+        feed = {output: fixed((5, 784), 6), x: fixed((5, 784), 7)}
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            message = ("{} is {{got}}, expected {{want}}: the minibatch mean of each image's L2 "
+                       "distance sqrt(sum((output - x)^2))?")
+            yield Obs("train_loss", float(sess.run(train_loss, feed)), message.format("train_loss"),
+                      CLOSE)
+            yield Obs("val_loss", float(sess.run(val_loss, feed)), message.format("val_loss"), CLOSE)
+            summary = tf.Summary.FromString(sess.run(train_summary_op, feed))
+            yield Obs("summary tag", summary.value[0].tag, "the summary is tagged {got}, expected "
+                      "{want}")
+            sess.run(train_op)
+            yield Obs("one step", fingerprint(sess.run(V)), "one training step differs from the "
+                      "reference: Adam (beta1 0.9, beta2 0.999, epsilon 1e-8) at learning_rate?",
+                      CLOSE)
+            yield Obs("global step", int(sess.run(global_step)), "global_step is {got} after one "
+                      "step, expected {want}: minimize(cost, global_step=global_step)")
+    yield from observe_loss_call(handout, todo, 3)
+
+
+def observe_loss_call(handout, todo, index=0):
+    images = fixed((2, 784), 12)
+    with tf.Graph().as_default():
+        ns = run_region(handout, todo, index, {
+            "tf": tf_module(), "loss": stand_in_loss, "output": tf.constant(fixed((2, 784), 11)),
+            "x": tf.constant(images), "c_x": tf.constant(images * (fixed((2, 784), 13) > 0.5))})
+        cost = need(ns, ("cost", "train_summary_op"), object, "")["cost"]
+        with tf.Session() as sess:
+            yield Obs("cost line", float(sess.run(cost)), "cost differs from the reference: "
+                      "does the loss compare the output with the clean x (not c_x)?", CLOSE)
+
+
+TODO_6 = Todo(6, "손실 함수 정의 및 신경망 학습 알고리즘",
+              "각 이미지의 L2 거리 sqrt(sum((output - x)^2)) 의 미니배치 평균; Adam 으로 최소화",
+              "the minibatch mean of each image's L2 distance sqrt(sum((output - x)^2)); Adam "
+              "(beta1 0.9, beta2 0.999, epsilon 1e-8) minimising cost",
+              [Region(MODEL, "loss", "l2", 2),
+               Region(MODEL, "training", None, None),
+               Region(MODEL, "evaluate", "l2", 2),
+               Region("autoencoder_mnist.py", "autoencoder", "cost", 1)],
+              observe_loss_and_training)
+
+
+def observe_training_loop(handout, todo):
+    with tf.Graph().as_default():
+        x = tf.placeholder(tf.float32, [None, 784])
+        phase_train = tf.placeholder(tf.bool, [])
+        extra = tf.placeholder_with_default(0.0, [])  # like the denoising script's corrupt
+        W = tf.Variable(fixed((784, 1), 14, -0.1, 0.1))
+        cost = (tf.reduce_mean(tf.square(tf.matmul(x, W) - 1))
+                * (1 + tf.cast(phase_train, tf.float32)) * (1 + extra))
+        global_step = tf.Variable(0, trainable=False)
+        train_op = tf.train.GradientDescentOptimizer(0.01).minimize(cost, global_step)
+        run, writer = StandInRun(), StandInWriter()
+        data = input_data.DataSet(fixed((20, 784), 15), np.zeros(20), seed=0)
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            ns = {"tf": tf_module(), "np": np, "mnist": SimpleNamespace(train=data),
+                  "batch_size": 4, "total_batch": 3, "sess": sess, "train_op": train_op, "cost": cost,
+                  "train_summary_op": tf.summary.scalar("train_cost", cost), "x": x,
+                  "phase_train": phase_train, "feed": {extra: 1.0}, "run": run,
+                  "train_writer": writer, "global_step": global_step, "avg_cost": 0.0}
+            for i in range(3):
+                ns["i"] = i
+                run_region(handout, todo, 0, ns)
+                need(ns, ["new_cost"], (float, np.floating), "a number (the cost sess.run gives)")
+                run.step += 1
+            yield Obs("steps", int(sess.run(global_step)), "global_step is {got} after 3 steps, "
+                      "expected {want}: run train_op once per step")
+            yield Obs("weights", fingerprint(sess.run(W)), "the weights after 3 steps differ from "
+                      "the reference: feed x each minibatch of mnist.train.next_batch(batch_size), "
+                      "phase_train True and **feed?", CLOSE)
+            yield Obs("avg_cost", float(ns["avg_cost"]), "avg_cost is {got} after 3 steps, "
+                      "expected {want}: add new_cost / total_batch at each step", CLOSE)
+            yield Obs("summaries", writer.steps, "summaries were written at steps {got}, expected "
+                      "{want}: one train_writer summary, at the global step, whenever "
+                      "run.summary_due()")
+
+
+TODO_7 = Todo(7, "모델 학습시키기",
+              "미니배치를 가져와 train_op 와 cost 를 실행(phase_train True, **feed), "
+              "run.summary_due() 일 때 요약 기록, avg_cost 에 더하기",
+              "take a minibatch, run train_op and cost (phase_train True, **feed), write the "
+              "summary when run.summary_due(), add to avg_cost",
+              [Region("autoencoder_mnist.py", "train", "minibatch_x", 4)],
+              observe_training_loop)
+
+
+def observe_corrupt_input(handout, todo):
+    model = module(handout, todo, MODEL)
+    with tf.Graph().as_default():
+        tf.set_random_seed(0)
+        x = tf.placeholder(tf.float32, [None, 784])
+        corrupted = model["corrupt_input"](x)
+        images = np.full((200, 784), 0.7, np.float32)
+        with tf.Session() as sess:
+            first, again = sess.run(corrupted, {x: images}), sess.run(corrupted, {x: images})
+    yield Obs("kept", float(np.mean(first != 0)), "a share of {got} of the pixels is kept, "
+              "expected about {want}", (0, 0.02))
+    yield Obs("values", sorted({round(float(v), 4) for v in np.unique(first)}), "the corrupted "
+              "images hold the values {got}, expected {want}: each pixel times 0 or 1")
+    yield Obs("fresh", not np.array_equal(first, again), "the same pixels are dropped at every "
+              "run: draw the random numbers in the graph, with tf.random_uniform")
+
+
+TODO_8 = Todo(8, "corrupt_input 함수",
+              "tf.random_uniform 으로 0 또는 1 인 정수를 x 크기만큼 뽑아 x 에 곱한다",
+              "draw integers 0 or 1 (tf.random_uniform, int32) shaped like x and multiply them "
+              "into x",
+              [Region(MODEL, "corrupt_input", None, None)],
+              observe_corrupt_input)
+
+
+def observe_c_x(handout, todo):
+    mask = (fixed((1, 784), 10) > 0.5).astype(np.float32)
+    with tf.Graph().as_default():
+        x = tf.placeholder(tf.float32, [None, 784])
+        corrupt = tf.placeholder(tf.float32, [])
+        ns = run_region(handout, todo, 0, {"tf": tf_module(), "x": x, "corrupt": corrupt,
+                                           "corrupt_input": lambda t: t * tf.constant(mask)})
+        c_x = need(ns, ["c_x"], tf.Tensor, "a tensor")["c_x"]
+        with tf.Session() as sess:
+            for value, meaning in ((1.0, "corrupt_input(x)"), (0.0, "x itself")):
+                got = sess.run(c_x, {x: fixed((4, 784), 9), corrupt: value})
+                yield Obs(f"c_x, corrupt {value:g}", fingerprint(got), f"c_x with corrupt = "
+                          f"{value:g} differs from the reference: it should be {meaning}", CLOSE)
+
+
+TODO_9 = Todo(9, "손상된 이미지 생성",
+              "corrupt 가 1 이면 corrupt_input(x), 0 이면 x 가 c_x 가 된다",
+              "c_x is corrupt_input(x) when corrupt is 1 and x when it is 0",
+              [Region("denoising_autoencoder_mnist.py", "denoising_autoencoder", "c_x", 1)],
+              observe_c_x)
+
+
+TODO_10 = Todo(10, "loss function",
+               "기본 오토인코더와 같은 손실 함수, 단 손상된 c_x 가 아닌 원본 x 와 비교",
+               "the same loss as the deep autoencoder, against the clean x (not c_x)",
+               [Region("denoising_autoencoder_mnist.py", "denoising_autoencoder", "cost", 1)],
+               observe_loss_call)
+
+
+TODOS = (TODO_1, TODO_2, TODO_3, TODO_4, TODO_5, TODO_6, TODO_7, TODO_8, TODO_9, TODO_10)
