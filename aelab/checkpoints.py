@@ -17,7 +17,7 @@ import time
 
 import tensorflow.compat.v1 as tf
 
-from aelab import LabError, record
+from aelab import LabError, paths, record
 
 PREFIX = "model-checkpoint"
 KEEP_LATEST = 3
@@ -147,9 +147,20 @@ def restore_newest(sess, saver, logdir, candidates):
 
 
 def move_aside(logdir):
-    """--restart: renames an earlier run's folder to <logdir>.<date-time>; returns the new name."""
-    aside = f"{logdir.rstrip(os.sep)}.{time.strftime('%Y%m%d-%H%M%S')}"
-    os.rename(logdir, aside)
+    """--restart: renames an earlier run's folder to <logdir>.<date-time>; returns the new name.
+
+    LabError where the system refuses: on Windows, a folder that another program
+    has open (TensorBoard, Explorer, a prompt whose current folder it is)
+    cannot be renamed.
+    """
+    aside = paths.beside(logdir, "." + time.strftime("%Y%m%d-%H%M%S"))
+    try:
+        os.rename(logdir, aside)
+    except PermissionError as e:
+        raise LabError(f"could not move {logdir} aside for --restart ({e.strerror}): a folder "
+                       f"that another program has open (TensorBoard, Explorer, a command prompt "
+                       f"in it) cannot be renamed on Windows; close that program and run the same "
+                       f"command again, or choose another --logdir") from None
     print(f"Moved the earlier run to {aside}", file=sys.stderr)
     return aside
 

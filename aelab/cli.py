@@ -59,11 +59,31 @@ def prepare_output():
             stream.reconfigure(line_buffering=True)
 
 
+def in_a_kernel():
+    """True inside IPython or a Jupyter kernel (a script run there with %run, say)."""
+    ipython = getattr(sys.modules.get("IPython"), "get_ipython", None)
+    return bool(ipython and ipython())
+
+
 def run(main):
-    """Runs main() as a script: output set up for Korean, Ctrl-C outside training ends quietly."""
+    """Runs main() as a script: output set up for Korean, Ctrl-C outside training ends quietly.
+
+    From a shell, the program ends with main's exit status. In a Jupyter kernel
+    (`%run autoencoder_mnist.py 2`) the kernel goes on: a failed run says its
+    one line, and the status is returned instead of ending anything.
+    """
     prepare_output()
     try:
-        sys.exit(main())
+        status = main()
     except KeyboardInterrupt:
         print("\nInterrupted.", file=sys.stderr)
-        sys.exit(130)
+        status = 130
+    except SystemExit as e:  # a LabError's one line, or a usage error's status
+        if not in_a_kernel():
+            raise
+        if e.code is not None and not isinstance(e.code, int):
+            print(e.code, file=sys.stderr)
+        status = e.code if isinstance(e.code, int) else 1
+    if in_a_kernel():
+        return status
+    sys.exit(status)

@@ -13,21 +13,41 @@ import tensorflow.compat.v1 as tf
 
 from aelab import LabError
 
-_CANNOT_WRITE = {code: os.strerror(code) for code in (errno.ENOSPC, errno.EROFS, errno.EACCES,
-                                                      errno.EPERM, errno.EDQUOT, errno.ENOENT,
-                                                      errno.EIO)}
+# Windows' errors for a file that another program has open (Excel, OneDrive): sharing and lock
+# violations, which Python reports as PermissionError.
+IN_USE = (32, 33)
 
 
-def write_problem(error):
-    """Why a write failed and what it was writing, if error is a failed write; else None."""
-    if isinstance(error, OSError) and error.errno in _CANNOT_WRITE:
+def cannot_write(strerror=os.strerror):
+    """{errno: the system's words for it} of the errors that stop a write.
+
+    Where the system has no words for a code (Windows says "Unknown error" for
+    EDQUOT), the code is left out: those words also end errors that are not writes.
+    """
+    codes = (errno.ENOSPC, errno.EROFS, errno.EACCES, errno.EPERM, errno.EDQUOT, errno.ENOENT,
+             errno.EIO)
+    return {code: strerror(code) for code in codes
+            if not strerror(code).lower().startswith("unknown error")}
+
+
+def write_problem(error, known=None):
+    """Why a write failed and what it was writing, if error is a failed write; else None.
+
+    known: cannot_write(), as the system words it.
+    """
+    known = cannot_write() if known is None else known
+    if isinstance(error, OSError) and getattr(error, "winerror", None) in IN_USE:
+        name = os.path.basename(str(error.filename or "the file"))
+        return (f"{name} is open in another program (Excel? OneDrive?), which keeps others from "
+                f"writing it")
+    if isinstance(error, OSError) and error.errno in known:
         what = error.filename
     elif isinstance(error, tf.errors.OpError) and any(
-            words in error.message for words in _CANNOT_WRITE.values()):
+            words in error.message for words in known.values()):
         what = error.message.split(";")[0].strip()  # TensorFlow names the file first
     else:
         return None
-    why = next(words for code, words in _CANNOT_WRITE.items()
+    why = next(words for code, words in known.items()
                if getattr(error, "errno", None) == code or words in str(error))
     what = re.sub(r"\.tempstate\d+$", "", os.path.basename(str(what or "")))
     return f"{why} (writing {what})" if what else why
@@ -35,9 +55,11 @@ def write_problem(error):
 
 def could_not_write(logdir, problem, last, checkpoint_bytes):
     """The last line of a run that could not write into logdir (problem: from write_problem)."""
+    fix = ("Close it there and run the same command to resume." if "another program" in problem
+           else "Make room (or choose a --logdir you can write to) and run the same command to "
+                "resume.")
     return (f"error: could not write into {logdir}: {problem}. Last whole checkpoint: {last}; "
-            f"each checkpoint needs about {(checkpoint_bytes or 0) / 2 ** 20:.0f} MB. Make room "
-            f"(or choose a --logdir you can write to) and run the same command to resume.")
+            f"each checkpoint needs about {(checkpoint_bytes or 0) / 2 ** 20:.0f} MB. {fix}")
 
 
 def physical_memory():

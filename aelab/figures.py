@@ -1,9 +1,9 @@
 """Figures that work with and without a screen.
 
-Where matplotlib found a display, a figure is shown in a window; where it
-found none (ssh, CI, a server) or where the user asked (`--save PATH`,
-`--no-show`), it is written as a PNG and its path printed. Nothing waits
-for a window that cannot open.
+Where matplotlib found a display, a figure is shown in a window (in a
+Jupyter notebook: below the cell); where it found none (ssh, CI, a server)
+or where the user asked (`--save PATH`, `--no-show`), it is written as a
+PNG and its path printed. Nothing waits for a window that cannot open.
 """
 
 import os
@@ -31,10 +31,17 @@ def add_figure_arguments(parser, default_path):
     return group
 
 
+# Jupyter's backends: figures shown in the notebook, below the cell (inline) or as widgets.
+NOTEBOOK_BACKENDS = ("module://matplotlib_inline.backend_inline", "module://ipympl.backend_nbagg",
+                     "inline", "widget", "ipympl", "nbagg")
+
+
 def has_display():
-    """True when matplotlib's backend opens windows (it picks Agg where there is no screen)."""
+    """True when matplotlib's backend shows figures: in windows (it picks Agg where there is no
+    screen) or in a Jupyter notebook."""
+    backend = matplotlib.get_backend().lower()
     interactive = backend_registry.list_builtin(BackendFilter.INTERACTIVE)
-    return matplotlib.get_backend().lower() in {name.lower() for name in interactive}
+    return backend in {name.lower() for name in interactive} or backend in NOTEBOOK_BACKENDS
 
 
 class FigureError(LabError):

@@ -422,10 +422,20 @@ def use_recorded_data(args, config):
     """Fills in the data options a reload script was not given from a checkpoint's config.
 
     Where neither --dataset nor --data-dir is given, the data recorded there is
-    meant; its validation size is kept unless --validation-size is given.
+    meant; its validation size is kept unless --validation-size is given. A
+    recorded folder that is not on this machine (a run folder trained on
+    another, or copied from a Linux server to a Windows laptop) is not created
+    and downloaded into: the dataset's own folder is used instead, with a note.
     """
     if not (args.dataset or args.data_dir):
         args.dataset, args.data_dir = config.get("dataset"), config.get("data_dir")
+        if args.data_dir and not os.path.isdir(args.data_dir):
+            dataset = args.dataset or DEFAULT_DATASET
+            print(f"The data folder recorded beside the checkpoint, {args.data_dir}, is not on "
+                  f"this machine; reading {SOURCES[dataset].title} from "
+                  f"{default_data_dir(dataset)} instead (--data-dir to choose another)",
+                  file=sys.stderr)
+            args.data_dir = None
     args.dataset = args.dataset or DEFAULT_DATASET
     if args.validation_size is None:
         args.validation_size = config.get("validation_size", DEFAULT_VALIDATION_SIZE)

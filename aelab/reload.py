@@ -15,7 +15,7 @@ import re
 import numpy as np
 import tensorflow.compat.v1 as tf
 
-from aelab import LabError, checkpoints, model, record
+from aelab import LabError, checkpoints, model, paths, record
 
 _FILE_SUFFIX = re.compile(r"\.(index|meta|data-\d+-of-\d+)$")
 
@@ -36,7 +36,7 @@ def _nearby(path, expect=None):
     if not found:
         scripts = " or ".join(record.TRAINED_BY[model] for model in expect or record.MODELS)
         return f"no checkpoints in {folder} either; train one first with {scripts}"
-    shown = [os.path.relpath(p) for p in found[-6:]]
+    shown = [paths.shown(p) for p in found[-6:]]
     return "checkpoints there: " + ", ".join(shown)
 
 
@@ -107,8 +107,8 @@ class Autoencoder:
                 if mismatch is None:
                     tf.train.Saver(tf.global_variables()).restore(self.sess, prefix)
             except (tf.errors.OutOfRangeError, tf.errors.DataLossError) as e:
-                others = [os.path.relpath(p) for p in checkpoints.list_checkpoints(os.path.dirname(prefix)
-                                                                            or ".") if p != prefix]
+                others = [paths.shown(p) for p in
+                          checkpoints.list_checkpoints(os.path.dirname(prefix) or ".") if p != prefix]
                 raise CheckpointError(
                     f"{prefix} is damaged: its files are cut short or broken "
                     f"({type(e).__name__}); whole checkpoints beside it: "

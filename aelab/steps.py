@@ -17,7 +17,9 @@ STOP_SIGNALS = [getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP"
 
 
 def signal_name(signum):
-    return "Ctrl-C" if signum == signal.SIGINT else signal.Signals(signum).name
+    """How a user calls the signal: "Ctrl-C", "Ctrl-Break" (Windows), "SIGTERM", ..."""
+    keys = {signal.SIGINT: "Ctrl-C", getattr(signal, "SIGBREAK", None): "Ctrl-Break"}
+    return keys.get(signum) or signal.Signals(signum).name
 
 
 class Progress:

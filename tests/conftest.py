@@ -15,6 +15,7 @@ import io
 import json
 import os
 import shutil
+import signal
 import struct
 import subprocess
 import sys
@@ -31,6 +32,14 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FASHION_DIR = os.environ.get("FASHION_MNIST_DIR", "/usr/share/datasets/fashion-mnist")
 NUMBER = r"\d+\.\d+"
 POSIX_ONLY = pytest.mark.skipif(os.name == "nt", reason="POSIX signals and terminals")
+LINUX_ONLY = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+# Interrupting a child as a user does: Ctrl-C where signals are POSIX's; on Windows, Ctrl-Break
+# to a child in a process group of its own (a Ctrl-C event would reach this process too).
+if os.name == "nt":
+    INTERRUPT = dict(popen={"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP},
+                     signal=signal.CTRL_BREAK_EVENT, status=128 + signal.SIGBREAK, name="Ctrl-Break")
+else:
+    INTERRUPT = dict(popen={}, signal=signal.SIGINT, status=130, name="Ctrl-C")
 
 Result = collections.namedtuple("Result", "returncode stdout stderr")
 
@@ -38,19 +47,24 @@ Result = collections.namedtuple("Result", "returncode stdout stderr")
 # ---------------------------------------------------------------- running scripts
 
 def script_env(**more):
-    """The environment of a script run as a user runs it: no display, Python's own output."""
-    env = dict(os.environ, **more)
+    """The environment of a script run as a user runs it: no display; UTF-8 on its pipes (as
+    this process reads them) unless `more` says otherwise."""
+    env = dict(os.environ, PYTHONUTF8="1", **more)
     for name in ("DISPLAY", "WAYLAND_DISPLAY", "MPLBACKEND"):
         env.pop(name, None)
     return env
 
 
-def run_process(script, *args, cwd, check=True, env=None, **popen):
-    """Runs REPO/script (or `-m module`, `-c code`) in a new Python process, as a user would."""
+def run_process(script, *args, cwd, check=True, env=None, encoding="utf-8", **popen):
+    """Runs REPO/script (or `-m module`, `-c code`) in a new Python process, as a user would.
+
+    encoding: of its output (None: bytes).
+    """
     command = list(script) if isinstance(script, (list, tuple)) else [os.path.join(REPO, script)]
     result = subprocess.run([sys.executable, *command, *map(str, args)], cwd=cwd,
-                            env=env or script_env(), capture_output=True, text=True,
-                            stdin=subprocess.DEVNULL, **popen)
+                            env=env or script_env(), capture_output=True, encoding=encoding,
+                            errors="replace" if encoding else None, stdin=subprocess.DEVNULL,
+                            **popen)
     if check and result.returncode != 0:
         raise AssertionError(f"{script} exited {result.returncode}\n{result.stderr[-3000:]}")
     return Result(result.returncode, result.stdout, result.stderr)
@@ -349,3 +363,58 @@ def edit(folder, path, old, new, encoding="utf-8"):
     with open(full, "w", encoding=encoding, newline="") as f:
         f.write(text)
     return text
+
+
+# ---------------------------------------------------------------- a Jupyter kernel
+
+class Shown(collections.namedtuple("Shown", "stdout stderr shown errors")):
+    """What a cell showed: its printed text, the mimetypes it displayed, its errors."""
+
+
+class Kernel:
+    """A real Jupyter kernel (ipykernel) started in a folder, with the kit importable."""
+
+    def __init__(self, cwd):
+        from jupyter_client.manager import start_new_kernel
+        env = script_env(PYTHONPATH=REPO)
+        env.pop("PYTHONUTF8")  # as a notebook server starts it
+        self.manager, self.client = start_new_kernel(kernel_name="python3", cwd=str(cwd), env=env)
+
+    def execute(self, code, interrupt_after=None):
+        """Runs a cell and returns what it showed; interrupts the kernel (as its stop button
+        does) once its standard output holds `interrupt_after`."""
+        msg_id = self.client.execute(code)
+        out, err, shown, errors = [], [], set(), []
+        while True:
+            msg = self.client.get_iopub_msg(timeout=600)  # against a hang only
+            if msg["parent_header"].get("msg_id") != msg_id:
+                continue
+            kind, content = msg["msg_type"], msg["content"]
+            if kind == "status" and content["execution_state"] == "idle":
+                return Shown("".join(out), "".join(err), shown, errors)
+            if kind == "stream":
+                (out if content["name"] == "stdout" else err).append(content["text"])
+                if interrupt_after and interrupt_after in "".join(out):
+                    self.manager.interrupt_kernel()
+                    interrupt_after = None
+            elif kind in ("display_data", "execute_result"):
+                shown |= set(content["data"])
+            elif kind == "error":
+                errors.append(f"{content['ename']}: {content['evalue']}")
+
+    def close(self):
+        self.client.stop_channels()
+        self.manager.shutdown_kernel(now=True)
+
+
+@pytest.fixture
+def kernel_in():
+    """kernel_in(folder): a Kernel started there, shut down after the test."""
+    started = []
+
+    def start(folder):
+        started.append(Kernel(folder))
+        return started[-1]
+    yield start
+    for kernel in started:
+        kernel.close()

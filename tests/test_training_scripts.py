@@ -13,8 +13,8 @@ import pytest
 from PIL import Image
 
 import autoencoder_mnist
-from conftest import (NUMBER, POSIX_ONLY, REPO, epochs_kept, quick, read_record, run_main,
-                      script_env, signal_at_step)
+from conftest import (INTERRUPT, NUMBER, POSIX_ONLY, REPO, epochs_kept, quick, read_record,
+                      run_main, script_env, signal_at_step)
 
 
 def event_tags(folder):
@@ -89,7 +89,9 @@ def test_restart_moves_the_earlier_run_aside(trained, tmp_path):
 
 
 @pytest.mark.slow
-def test_retention_keeps_latest_and_milestones(small_data, tmp_path):
+def test_retention_keeps_latest_and_milestones(small_data, tmp_path, monkeypatch):
+    monkeypatch.setattr(autoencoder_mnist, "encoder_hidden", (64, 32, 16))  # small checkpoints
+    monkeypatch.setattr(autoencoder_mnist, "decoder_hidden", (16, 32, 64))
     run_main("autoencoder_mnist.py", 2, "--epochs", 12, *quick(small_data)[:-4],
              "--steps-per-epoch", 1, cwd=tmp_path)
     logdir = str(tmp_path / "mnist_autoencoder_hidden=2_logs")
@@ -101,31 +103,31 @@ def test_retention_keeps_latest_and_milestones(small_data, tmp_path):
     assert len(read_record(logdir)) == 12
 
 
-@POSIX_ONLY
 @pytest.mark.slow
 def test_ctrl_c_mid_epoch_stops_cleanly_and_the_rerun_resumes(small_data, tmp_path):
-    # Batches of 10: an epoch of 200 steps, long enough to interrupt inside the second.
-    args = ["2", "--epochs", "50", "--batch-size", "10", "--steps-per-epoch", "200",
+    # Batches of 10: an epoch of 100 steps, long enough to interrupt inside the second.
+    args = ["2", "--epochs", "50", "--batch-size", "10", "--steps-per-epoch", "100",
             "--data-dir", small_data, "--validation-size", "500", "--seed", "1"]
     proc = subprocess.Popen([sys.executable, os.path.join(REPO, "autoencoder_mnist.py"), *args],
                             cwd=tmp_path, env=script_env(), stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+                            stderr=subprocess.PIPE, encoding="utf-8", **INTERRUPT["popen"])
     logdir = tmp_path / "mnist_autoencoder_hidden=2_logs"
     wait_for_rows(logdir, 1, proc)  # epoch 1 saved and recorded: epoch 2 is under way
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(INTERRUPT["signal"])
     out, err = proc.communicate(timeout=120)
-    assert proc.returncode == 130, err
+    assert proc.returncode == INTERRUPT["status"], err
     assert "Traceback" not in err
-    assert re.search(r"Stopped by Ctrl-C in epoch (2, at step \d+ of 200|1); last checkpoint: "
+    assert re.search(rf"Stopped by {INTERRUPT['name']} in epoch (2, at step \d+ of 100|1); "
+                     r"last checkpoint: "
                      + re.escape(os.path.join("mnist_autoencoder_hidden=2_logs",
-                                              "model-checkpoint-0001-200")) +
+                                              "model-checkpoint-0001-100")) +
                      r"\. Run the same command to resume\.", err), err
     assert epochs_kept(logdir) == [1]
     assert (logdir / "loss_curve.png").is_file()
     assert len(read_record(str(logdir))) == 1
 
     rerun = run_main("autoencoder_mnist.py", "2", "--epochs", "2", *args[3:], cwd=tmp_path)
-    assert "Resuming from" in rerun.stdout and "(epoch 1, step 200)" in rerun.stdout
+    assert "Resuming from" in rerun.stdout and "(epoch 1, step 100)" in rerun.stdout
     assert re.findall(r"Epoch: (\d{4})", rerun.stdout) == ["0002"]
     assert epochs_kept(logdir) == [1, 2]
 
@@ -196,7 +198,8 @@ def test_basic_autoencoder_prints_its_lines_and_saves_its_figure_without_a_displ
 @pytest.mark.slow
 def test_deep_autoencoder_learns_on_real_fashion_mnist(fashion_dir, tmp_path):
     result = run_main("autoencoder_mnist.py", 2, "--epochs", 3, "--steps-per-epoch", 150,
-                      "--data-dir", fashion_dir, "--seed", 0, "--no-show", cwd=tmp_path)
+                      "--validation-size", 2000, "--data-dir", fashion_dir, "--seed", 0,
+                      "--no-show", cwd=tmp_path)
     val = [float(v) for v in re.findall(rf"Validation Loss: ({NUMBER})", result.stdout)]
     assert len(val) == 3
     assert val[-1] < 0.9 * val[0], val
@@ -292,6 +295,8 @@ def test_layerwise_training_runs_each_stage_then_the_whole_network(small_data, t
 @pytest.mark.slow
 def test_a_layerwise_run_stopped_mid_stage_resumes_in_that_stage(small_data, tmp_path,
                                                                  monkeypatch):
+    monkeypatch.setattr(autoencoder_mnist, "encoder_hidden", (64, 32, 16))  # small checkpoints
+    monkeypatch.setattr(autoencoder_mnist, "decoder_hidden", (16, 32, 64))
     options = [2, "--pretrain", "layerwise", "--pretrain-epochs", 2, "--epochs", 9,
                *quick(small_data)[:-4], "--steps-per-epoch", 1]
     with monkeypatch.context() as patch:

@@ -15,7 +15,7 @@ import json
 import os
 import shutil
 
-from aelab import LabError, input_data
+from aelab import LabError, input_data, paths
 from aelab.workshop.observing import observations
 from aelab.workshop.source import KIT, REFERENCE_FILE, Handout, handout_files
 from aelab.workshop.todos import TODOS
@@ -108,7 +108,6 @@ def reference(answer_texts):
 
 def make(folder, data_dir=None, dataset=None, solution=False):
     """Writes the handout (or its solution) into a new folder."""
-    folder = os.path.normpath(folder)
     if os.path.exists(folder) and os.listdir(folder):
         raise LabError(f"{folder} is not empty; choose a new folder for the handout")
     mnist = None
@@ -116,7 +115,7 @@ def make(folder, data_dir=None, dataset=None, solution=False):
         mnist = input_data.read_data_sets(data_dir, dataset=dataset or input_data.DEFAULT_DATASET)
     texts = kit_texts()
     solved = answers(texts)
-    tmp = folder + ".part"
+    tmp = paths.beside(folder, ".part")  # "practice/" and "practice\\" alike
     shutil.rmtree(tmp, ignore_errors=True)
     for path, text in texts.items():
         if not solution and text != solved[path]:
@@ -134,7 +133,7 @@ def make(folder, data_dir=None, dataset=None, solution=False):
     _write(os.path.join(tmp, "README.md"), handout_readme(mnist is not None, solution))
     if os.path.exists(folder):
         os.rmdir(folder)
-    os.rename(tmp, folder)
+    os.rename(tmp, os.path.normpath(folder))
 
 
 def _write(path, text):
