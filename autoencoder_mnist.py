@@ -74,7 +74,7 @@ def parse_args(argv, model=record.AUTOENCODER):
     args = parser.parse_args(argv)
     args.model = model
     args.corruption = getattr(args, "corruption", None)
-    args.logdir = args.logdir or runs.default_logdir(model, args.n_code)
+    args.logdir = args.logdir or record.default_logdir(model, args.n_code)
     stacking.check_schedule(parser, args)
     return args
 

@@ -53,7 +53,7 @@ def parse_args(argv):
     args = parser.parse_args(argv)
     if args.n_code > 784:
         parser.error(f"argument K: at most 784 (the pixels of an image), not {args.n_code}")
-    args.logdir = args.logdir or runs.default_logdir(record.LINEAR_AUTOENCODER, args.n_code)
+    args.logdir = args.logdir or record.default_logdir(record.LINEAR_AUTOENCODER, args.n_code)
     return args
 
 

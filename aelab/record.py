@@ -35,6 +35,13 @@ RECORD_FIELDS = ["epoch", "global_step", "train_cost", "val_loss", "seconds", "t
 LOSS_CURVE_FILE = "loss_curve.png"
 
 
+def default_logdir(model, n_code):
+    """A run's folder when --logdir does not name one: mnist_autoencoder_hidden=2_logs, say."""
+    if model == LINEAR_AUTOENCODER:
+        return f"linear_autoencoder_hidden={n_code}_logs"
+    return f"{'dn_' if model == DENOISING_AUTOENCODER else ''}mnist_autoencoder_hidden={n_code}_logs"
+
+
 def settings(args, more):
     """What model_config.json records of a run: its options, what it learns, and `more`."""
     learns = {key: getattr(args, key) for key in LEARNS if getattr(args, key, None) is not None}

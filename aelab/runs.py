@@ -20,17 +20,11 @@ import tensorflow.compat.v1 as tf
 from aelab import checkpoints, faults, figures, lock, record, steps
 
 
-def default_logdir(model, n_code):
-    if model == record.LINEAR_AUTOENCODER:
-        return f"linear_autoencoder_hidden={n_code}_logs"
-    return f"{'dn_' if model == record.DENOISING_AUTOENCODER else ''}mnist_autoencoder_hidden={n_code}_logs"
-
-
 def add_run_arguments(parser, model, n_code_name):
     """Adds the "outputs" group of a training script: --logdir and --restart. Returns the group."""
     group = parser.add_argument_group("outputs")
     group.add_argument("--logdir", metavar="DIR", default=None,
-                       help=f"run folder (default: {default_logdir(model, n_code_name)})")
+                       help=f"run folder (default: {record.default_logdir(model, n_code_name)})")
     group.add_argument("--restart", action="store_true",
                        help="start over instead of resuming; an earlier run in the folder is "
                             "moved aside to DIR.<date-time>, not deleted")

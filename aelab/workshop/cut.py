@@ -16,6 +16,7 @@ import os
 import shutil
 
 from aelab import LabError, input_data, paths
+from aelab.workshop import notebooks
 from aelab.workshop.observing import observations
 from aelab.workshop.source import KIT, REFERENCE_FILE, Handout, handout_files
 from aelab.workshop.todos import TODOS
@@ -130,6 +131,7 @@ def make(folder, data_dir=None, dataset=None, solution=False):
         for name in input_data.FILES:
             found = input_data._find(source, name)
             shutil.copy(found, os.path.join(target, os.path.basename(found)))
+    notebooks.write(tmp)
     _write(os.path.join(tmp, "README.md"), handout_readme(mnist is not None, solution))
     if os.path.exists(folder):
         os.rmdir(folder)
@@ -161,6 +163,7 @@ def handout_readme(with_data, solution):
             "MNIST into `mnist/data/`.")
     state = ("이 폴더는 모범 답안입니다: 모든 TODO 가 채워져 있습니다. / This is the solution: "
              "every TODO is filled in.\n\n" if solution else "")
+    notebook_names = ", ".join(f"`{part[0]}`" for part in notebooks.PARTS)
     return f"""# 오토인코더 실습 (KCC 2019) / Autoencoder lab
 
 {state}## 1. 준비 / Set-up
@@ -201,8 +204,12 @@ lines never end is marked `still running` after 60 s (`--timeout`).
 
 ## 4. 실행 / Run (슬라이드 순서 / in the slides' order)
 
-명령 프롬프트에서 (Windows 도 같습니다, 예: `C:\\practice>python basic_autoencoder.py`) / From a
-command prompt (the same on Windows):
+Jupyter 에서: 노트북 {notebook_names} 를 차례로 엽니다. 노트북마다 그 부분의 TODO 를 확인하고, 스크립트를
+실행하고 (`%run`), 그림을 셀 아래에 보여 줍니다. / In Jupyter: open the notebooks {notebook_names} in
+turn; each checks its part's TODOs, runs its scripts (`%run`) and shows the figures below the cells.
+
+또는 명령 프롬프트에서 (Windows 도 같습니다, 예: `C:\\practice>python basic_autoencoder.py`) / From a
+command prompt instead (the same on Windows):
 
 ```
 python basic_autoencoder.py

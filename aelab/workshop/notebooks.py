@@ -1,0 +1,122 @@
+"""The handout's notebooks: one per lab part, in the slides' order, written by `make`.
+
+Each notebook says which slide section it follows and which TODOs, in which
+files, the student fills in (the blanks stay in the .py files), checks just
+those TODOs, and runs the lab scripts as the slides do, with `%run` in place
+of `python` at a command prompt: the slides' lines stream into the cell and
+the figures show below it. A settings cell holds the classroom settings. The
+notebooks are generated from the kit (its TODOs, its scripts' own summaries,
+its run folders' names), hold no outputs and no answers, and are the same in
+a handout and its solution.
+"""
+
+import os
+
+import nbformat
+from nbformat import v4
+
+from aelab import record
+from aelab.workshop.source import files_of
+from aelab.workshop.todos import TODOS
+
+CLASS_EPOCHS = 20  # what the instructor notes recommend: the slides' 1000 take hours on a laptop
+DEEP_LOGDIR = record.default_logdir(record.AUTOENCODER, 2)
+DENOISING_LOGDIR = record.default_logdir(record.DENOISING_AUTOENCODER, 2)
+
+# (notebook file, Korean title, English title, TODO numbers, [(script, arguments, the slide's
+# command, what shows)]); {epochs} and {options} come from the settings cell.
+PARTS = (
+    ("1_basic_autoencoder.ipynb", "Basic autoencoder 실습", "Basic autoencoder", (1, 2, 3),
+     [("basic_autoencoder.py", "{options}", "python basic_autoencoder.py",
+       "`Epoch: 0001 Avg. cost = ...` 한 줄씩, `최적화 완료!`, 그리고 원본(위)과 재구성(아래) 이미지 / "
+       "a line per epoch, `최적화 완료!`, then the test images (top) and their reconstructions "
+       "(bottom)")]),
+    ("2_deep_autoencoder.ipynb", "Deep autoencoder 실습", "Deep autoencoder", (4, 5, 6, 7),
+     [("autoencoder_mnist.py", "2 --epochs {epochs} {options}", "python autoencoder_mnist.py 2",
+       "epoch 마다 `Epoch: ... cost = ...` 와 `Validation Loss: ...`, 끝에 `Test Loss:` 와 손실값 변화 "
+       "그래프 / per epoch `Epoch: ... cost = ...` and `Validation Loss: ...`, at the end "
+       "`Test Loss:` and the loss curve"),
+      ("ae_vs_pca.py", DEEP_LOGDIR, f"python ae_vs_pca.py {DEEP_LOGDIR}",
+       "PCA 와 비교한 표, 코드 분포, 재구성 이미지, 2차원 코드의 매니폴드 / the table against PCA, "
+       "the codes, the reconstructions and the manifold of the 2-number code")]),
+    ("3_denoising_autoencoder.ipynb", "Denoising autoencoder 실습", "Denoising autoencoder",
+     (8, 9, 10),
+     [("denoising_autoencoder_mnist.py", "2 --epochs {epochs} {options}",
+       "python denoising_autoencoder_mnist.py 2",
+       "deep autoencoder 와 같은 줄들 (손상된 입력으로 잰 손실) / the same lines as the deep "
+       "autoencoder (losses measured on corrupted input)"),
+      ("dn_ae_test.py", DENOISING_LOGDIR, f"python dn_ae_test.py {DENOISING_LOGDIR}",
+       "원본 / 손상된 이미지 / 재구성 이미지, 그리고 손상이 코드를 얼마나 옮기는지 / original, "
+       "corrupted and reconstructed images, and how far the damage moves the codes")]),
+)
+
+
+def _todo_table(numbers):
+    rows = ["| TODO | 슬라이드 / slide | 파일 / file |", "|---|---|---|"]
+    for todo in TODOS:
+        if todo.number in numbers:
+            where = ", ".join(dict.fromkeys(f"`{r.file.replace(os.sep, '/')}` `{r.function}()`"
+                                            for r in todo.regions))
+            rows.append(f"| {todo.number} | {todo.title} | {where} |")
+    return "\n".join(rows)
+
+
+def build(part):
+    """The notebook of one lab part (an item of PARTS)."""
+    name, korean, english, numbers, commands = part
+    files = list(dict.fromkeys(f for n in numbers for f in files_of(TODOS[n - 1])))
+    trains = any("{epochs}" in arguments for _, arguments, _, _ in commands)
+    todo_list = " ".join(map(str, numbers))
+    cells = [
+        v4.new_markdown_cell(
+            f"# {korean} / {english}\n\n"
+            f"슬라이드의 \"{english}\" 부분을 따라갑니다. 아래 TODO 를 **파일에서** 채웁니다: "
+            f"Jupyter 의 파일 목록에서 {', '.join(f'`{f}`'.replace(os.sep, '/') for f in files)} 를 "
+            f"열고, `# TODO n: ...` 줄과 `# TODO n 끝` 줄 사이의 `raise SystemExit(...)` 줄을 지운 "
+            f"자리에 코드를 쓰고, **저장**한 뒤 이 노트북의 셀을 차례로 실행하세요.\n\n"
+            f"This notebook follows the slides' \"{english}\" section. The TODOs below are filled "
+            f"in **in the files**: open {', '.join(f'`{f}`'.replace(os.sep, '/') for f in files)} "
+            f"from Jupyter's file list, replace the `raise SystemExit(...)` line between a "
+            f"`# TODO n: ...` line and its `# TODO n 끝` line with your code, **save**, then run "
+            f"this notebook's cells in order.\n\n{_todo_table(numbers)}"),
+        v4.new_markdown_cell(
+            "## 설정 / Settings\n\n" + (
+                f"수업 설정입니다 (슬라이드는 1000 epoch 을 학습하지만 실습에는 {CLASS_EPOCHS} epoch 이면 "
+                f"충분합니다). 느린 노트북에서는 `options = \"--steps-per-epoch 50\"`. / The classroom "
+                f"settings: the slides train 1000 epochs, {CLASS_EPOCHS} are enough in class; on a "
+                f"slow laptop, `options = \"--steps-per-epoch 50\"`." if trains else
+                "슬라이드 그대로 20 epoch 을 학습합니다. 더 짧게: `options = \"--epochs 5\"`. / As "
+                "on the slides: 20 epochs; shorter: `options = \"--epochs 5\"`.")),
+        v4.new_code_cell((f"epochs = {CLASS_EPOCHS}\n" if trains else "") + "options = \"\""),
+        v4.new_markdown_cell(
+            f"## 확인 / Check: TODO {todo_list}\n\n명령 프롬프트의 `python -m aelab.workshop check "
+            f"--todo {todo_list}` 와 같습니다. / The same as `python -m aelab.workshop check --todo "
+            f"{todo_list}` at a command prompt."),
+        v4.new_code_cell(f"%run -m aelab.workshop check --todo {todo_list}"),
+    ]
+    for script, arguments, command, shows in commands:
+        trains = "{epochs}" in arguments
+        cells += [
+            v4.new_markdown_cell(
+                f"## 실행 / Run: `{script}`\n\n슬라이드의 명령 / the slides' command: `{command}`.\n\n"
+                f"보이는 것 / what shows: {shows}." + (
+                    "\n\n멈추려면 ■ (Ctrl-C 와 같습니다); 같은 셀을 다시 실행하면 이어서 학습합니다. / "
+                    "■ stops it, as Ctrl-C does; running the cell again resumes." if trains else "")),
+            v4.new_code_cell(f"%run {script} {arguments}".rstrip()),
+        ]
+    for index, cell in enumerate(cells):  # ids that are the same at every make
+        cell.id = f"{name.split('_')[0]}-{index}"
+    notebook = v4.new_notebook(cells=cells)
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                       "language": "python"}
+    return name, notebook
+
+
+def write(folder):
+    """Writes every part's notebook into the handout folder; returns their file names."""
+    names = []
+    for part in PARTS:
+        name, notebook = build(part)
+        nbformat.write(notebook, os.path.join(folder, name))
+        names.append(name)
+    return names

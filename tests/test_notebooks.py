@@ -1,0 +1,109 @@
+"""The handout's notebooks, run top to bottom on a real Jupyter kernel (nbclient, ipykernel),
+offline, with no display, with short settings in their settings cell."""
+
+import os
+import re
+import shutil
+
+import nbformat
+import pytest
+
+from aelab.workshop import notebooks
+from aelab.workshop.todos import TODOS
+from conftest import script_env
+
+NAMES = [part[0] for part in notebooks.PARTS]
+SHORT = "--steps-per-epoch 3 --validation-size 500"
+
+
+def execute(folder, name, settings):
+    """Runs a notebook of folder on a new kernel there, its settings cell replaced by settings."""
+    from nbclient import NotebookClient
+    notebook = nbformat.read(os.path.join(folder, name), as_version=4)
+    for cell in notebook.cells:
+        if cell.cell_type == "code" and cell.source.startswith(("epochs =", "options =")):
+            cell.source = settings
+    env = script_env()
+    env.pop("PYTHONUTF8")  # as a notebook server starts a kernel
+    NotebookClient(notebook, timeout=1200, kernel_name="python3").execute(cwd=str(folder), env=env)
+    return [cell for cell in notebook.cells if cell.cell_type == "code"]
+
+
+def shown(cell):
+    """(stdout, stderr, displayed mimetypes, errors) of an executed cell."""
+    streams = {"stdout": "", "stderr": ""}
+    mimetypes, errors = [], []
+    for output in cell.outputs:
+        if output.output_type == "stream":
+            streams[output.name] += output.text
+        elif output.output_type in ("display_data", "execute_result"):
+            mimetypes += list(output.data)
+        elif output.output_type == "error":
+            errors.append(f"{output.ename}: {output.evalue}")
+    return streams["stdout"], streams["stderr"], mimetypes, errors
+
+
+SLIDES_LINES = {
+    "basic_autoencoder.py": r"^Epoch: 0001 Avg\. cost = \d\.\d{4}\n최적화 완료!\n",
+    "autoencoder_mnist.py": r"^Epoch: 0001 cost = \d+\.\d{9}\nValidation Loss: \d+\.\d+\n"
+                            r"Optimization Finished!\nTest Loss: \d+\.\d+\n",
+    "ae_vs_pca.py": r"^PCA, 2 components\s+2\s+\d\.\d{5}",
+    "denoising_autoencoder_mnist.py": r"^Validation Loss: \d+\.\d+ \(input corrupted, as in training\)",
+    "dn_ae_test.py": r"^L2 error against the clean test images",
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("part", range(len(notebooks.PARTS)))
+def test_each_solution_notebook_runs_top_to_bottom(solution, tmp_path, part):
+    name, _, _, numbers, commands = notebooks.PARTS[part]
+    folder = shutil.copytree(solution, tmp_path / "practice")
+    options = f"--epochs 1 {SHORT}" if part == 0 else SHORT
+    cells = execute(folder, name, f"epochs = 1\noptions = {options!r}")
+    check = shown(cells[1])
+    assert check[0].strip().endswith(f"{len(numbers)} of {len(numbers)} TODOs ok"), check
+    assert [int(n) for n in re.findall(r"^\s+(\d+)  .*  ok$", check[0], re.M)] == list(numbers)
+    for cell, (script, *_) in zip(cells[2:], commands):
+        stdout, stderr, mimetypes, errors = shown(cell)
+        assert not errors and "Traceback" not in stderr, (script, stderr[-2000:])
+        assert re.search(SLIDES_LINES[script], stdout, re.M), (script, stdout)
+        assert "image/png" in mimetypes, script  # its figures, below the cell
+        assert "Downloading" not in stderr  # the handout's own data, no network
+    assert not [cell for cell in cells if shown(cell)[3]]
+
+
+@pytest.mark.slow
+def test_an_unfilled_handouts_first_notebook_shows_the_table_and_the_todo(handout, tmp_path):
+    folder = shutil.copytree(handout, tmp_path / "practice")
+    cells = execute(folder, NAMES[0], "options = ''")
+    check, run = shown(cells[1]), shown(cells[2])
+    assert re.findall(r"not filled in yet \(saved\?\)", check[0]) == ["not filled in yet (saved?)"] * 3
+    assert check[0].strip().endswith("0 of 3 TODOs ok")
+    assert run[1].strip().splitlines()[-1] == (
+        "TODO 1 (오토인코더 모델 구성) is not filled in yet: basic_autoencoder.py, main()")
+    assert not run[3] and "Traceback" not in run[1] and run[0] == ""
+
+
+def test_the_notebooks_are_the_kits_own_and_hold_no_outputs(handout, solution):
+    for name in NAMES:
+        assert (handout / name).read_text(encoding="utf-8") == \
+            (solution / name).read_text(encoding="utf-8")
+        notebook = nbformat.read(handout / name, as_version=4)
+        nbformat.validate(notebook)
+        for cell in notebook.cells:
+            assert cell.get("outputs", []) == [] and cell.get("execution_count") is None
+        text = "".join(cell.source for cell in notebook.cells)
+        assert "!python" not in text and "%run " in text  # no shell syntax of one system
+    first = nbformat.read(handout / NAMES[0], as_version=4)
+    assert [c.id for c in first.cells] == [f"1-{i}" for i in range(len(first.cells))]
+
+
+def test_the_notebooks_follow_the_kit(monkeypatch):
+    """Made from the TODO declarations: a TODO's new title is in the next handout's notebook."""
+    renamed = TODOS[4]._replace(title="인코더와 디코더 (renamed)")
+    monkeypatch.setattr(notebooks, "TODOS", TODOS[:4] + (renamed,) + TODOS[5:])
+    _, notebook = notebooks.build(notebooks.PARTS[1])
+    text = "".join(cell.source for cell in notebook.cells)
+    assert "| 5 | 인코더와 디코더 (renamed) | `aelab/model.py` `encoder()`" in text
+    assert "%run -m aelab.workshop check --todo 4 5 6 7" in text
+    assert f"%run autoencoder_mnist.py 2 --epochs {{epochs}} {{options}}" in text
