@@ -24,6 +24,7 @@ what this machine measured now.
 import argparse
 import csv
 import functools
+import importlib.metadata
 import json
 import math
 import os
@@ -73,7 +74,8 @@ def parse_args(argv):
 # ---------------------------------------------------------------- worker (child process)
 
 def worker(args):
-    """Builds the lab's graph through aelab, as autoencoder_mnist.py does, and profiles a step."""
+    """Builds the lab's graph through aelab, as autoencoder_mnist.py does, and profiles a step
+    in each precision of --precision (comma-separated); prints {precision: shares} as JSON."""
     sys.path.insert(0, REPO)
     from aelab import quiet_tensorflow  # noqa: F401
     from aelab import input_data, model
@@ -81,20 +83,24 @@ def worker(args):
     import tensorflow.compat.v1 as tf
 
     mnist = input_data.read_data_sets(args.data_dir, seed=0)
-    precision = Precision(args.precision)
-    tf.set_random_seed(0)
-    x = tf.placeholder(tf.float32, name="x", shape=[None, 784])
-    phase_train = tf.placeholder(tf.bool, name="phase_train", shape=[])
-    output = model.decoder(model.encoder(x, args.n_code, phase_train), args.n_code, phase_train)
-    cost, _ = model.loss(output, x)
-    train_op = model.training(cost, tf.Variable(0, name="global_step", trainable=False),
-                              loss_scale=precision.loss_scale)
-    with tf.Session(config=precision.config) as sess:
-        sess.run(tf.global_variables_initializer())
-        for _ in range(max(1, args.warmup)):
-            sess.run(train_op, {x: mnist.train.next_batch(BATCH)[0], phase_train: True})
-        print(json.dumps(profile_step(sess, train_op, cost, x, phase_train, mnist.train)),
-              flush=True)
+    shares = {}
+    for name in args.precision.split(","):
+        precision = Precision(name)
+        with tf.Graph().as_default():
+            tf.set_random_seed(0)
+            x = tf.placeholder(tf.float32, name="x", shape=[None, 784])
+            phase_train = tf.placeholder(tf.bool, name="phase_train", shape=[])
+            output = model.decoder(model.encoder(x, args.n_code, phase_train), args.n_code,
+                                   phase_train)
+            cost, _ = model.loss(output, x)
+            train_op = model.training(cost, tf.Variable(0, name="global_step", trainable=False),
+                                      loss_scale=precision.loss_scale)
+            with tf.Session(config=precision.config) as sess:
+                sess.run(tf.global_variables_initializer())
+                for _ in range(max(1, args.warmup)):
+                    sess.run(train_op, {x: mnist.train.next_batch(BATCH)[0], phase_train: True})
+                shares[name] = profile_step(sess, train_op, cost, x, phase_train, mnist.train)
+    print(json.dumps(shares), flush=True)
 
 
 def profile_step(sess, train_op, cost, x, phase_train, train_set, repeats=5):
@@ -174,8 +180,8 @@ KERAS_MIXED = ("import os, runpy, sys; os.environ['KERAS_BACKEND'] = 'tensorflow
                "runpy.run_path(sys.argv[0], run_name='__main__')")
 
 
-def measure_rounds(args, mixed):
-    """Interleaved rounds of ours and the peers.
+def measure_rounds(args, mixed, first_mixed):
+    """Interleaved rounds of ours and the peers; first_mixed: round 1's run with --precision mixed.
 
     Returns {row name: [ms per step]}, our peak RSS, and the last round's run of
     ours in each precision ({precision: what measure_script returned}).
@@ -199,7 +205,9 @@ def measure_rounds(args, mixed):
     for r in range(args.rounds):
         print(f"round {r + 1}/{args.rounds}", file=sys.stderr)
         for name, precision in ours.items():
-            last[precision] = row, steps, run_peak = measure_script(args, args.steps, precision)
+            done = first_mixed if (r, precision) == (0, "mixed") else None
+            last[precision] = row, steps, run_peak = done or measure_script(args, args.steps,
+                                                                            precision)
             times[name].append(1000 * float(row["train_seconds"]) / steps)
             peak = max(peak, run_peak or 0.0)
         for name, command in commands.items():
@@ -219,13 +227,11 @@ def main(argv=None):
     args = parse_args(argv)
     if args.worker:
         return worker(args)
-    sys.path.insert(0, REPO)
-    from aelab import quiet_tensorflow  # noqa: F401
-    from aelab.precision import Precision
-    import tensorflow as tf
-
-    mixed = Precision("mixed").name  # what --precision mixed does on this machine
-    times, ours_peak, last = measure_rounds(args, mixed)
+    # What --precision mixed does on this machine ("mixed bfloat16", "mixed float16", or
+    # "float32" where it gains nothing), as its first run records it; round 1 uses that run.
+    first_mixed = measure_script(args, args.steps, "mixed")
+    mixed = first_mixed[0]["precision"]
+    times, ours_peak, last = measure_rounds(args, mixed, first_mixed)
 
     def measure(steps, precision="float32", epochs=2):
         """A run of ours: the last round's where it would be the same run (as with --tiny)."""
@@ -244,8 +250,9 @@ def main(argv=None):
 
     medians = {name: statistics.median(values) for name, values in times.items()}
     ours = medians["ours, float32 (autoencoder_mnist.py)"]
+    version = importlib.metadata.version("tensorflow")
     print(f"\nDeep autoencoder training, N_CODE={args.n_code}, batch {BATCH}: {cpu_name()}, "
-          f"{os.cpu_count()} cores, TensorFlow {tf.__version__}; medians of {args.rounds} "
+          f"{os.cpu_count()} cores, TensorFlow {version}; medians of {args.rounds} "
           f"interleaved rounds of {args.steps} steps")
     print(f"{'':<40}{'ms/step':>9}{'images/s':>10}   time of float32 ours")
     for name, ms in medians.items():
@@ -270,13 +277,15 @@ def main(argv=None):
               f"{losses[1] / losses[0]:.4f})")
     elif mixed == "float32":
         print("--precision mixed trains in float32 on this machine (no GPU, no bfloat16 CPU)")
-    for precision in (["float32", "mixed"] if mixed != "float32" else ["float32"]) * args.profile:
-        shares, _, _ = run_measured([sys.executable, os.path.abspath(__file__), "--worker",
-                                     "profile", "--data-dir", args.data_dir, "--n-code",
-                                     str(args.n_code), "--warmup", str(args.warmup),
-                                     "--precision", precision])
-        print(f"one {precision} training step by op type (share of summed op time): " + ", ".join(
-            f"{kind} {share:.0%}" for kind, share in list(shares.items())[:10]))
+    if args.profile:  # one process profiles each precision in turn
+        precisions = ["float32", "mixed"] if mixed != "float32" else ["float32"]
+        profiles, _, _ = run_measured([sys.executable, os.path.abspath(__file__), "--worker",
+                                       "profile", "--data-dir", args.data_dir, "--n-code",
+                                       str(args.n_code), "--warmup", str(args.warmup),
+                                       "--precision", ",".join(precisions)])
+        for precision, shares in profiles.items():
+            print(f"one {precision} training step by op type (share of summed op time): " +
+                  ", ".join(f"{kind} {share:.0%}" for kind, share in list(shares.items())[:10]))
     return 0
 
 

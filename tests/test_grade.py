@@ -65,23 +65,23 @@ def make_class(base, handout, solution):
         folder = student_copy(solution, room / student)
         for path, right, wrong, _ in mistakes:
             edit(folder, path, right, wrong)
-    looping = student_copy(solution, room / "s05" / "work" / "practice")  # nested a level deeper
-    edit(looping, "basic_autoencoder.py", "    cost = tf.reduce_mean(",
-         "    while True:\n        pass\n    cost = tf.reduce_mean(")
-    edit(looping, MODEL, "    corrupting_matrix = tf.random_uniform(",
-         "    import os; os._exit(0)\n    corrupting_matrix = tf.random_uniform(")
-    refused = student_copy(solution, room / "s07")  # a main script saved in Korean Windows' ANSI
-    text = (refused / "basic_autoencoder.py").read_text(encoding="utf-8")
-    (refused / "basic_autoencoder.py").write_bytes(text.encode("cp949"))
-    cheat = student_copy(solution, room / "s08")  # a wrong answer, and a checker that passes it
-    edit(cheat, "basic_autoencoder.py", "tf.random_normal([n_input, n_hidden])",
-         "tf.random_normal([n_hidden, n_input])")
-    edit(cheat, os.path.join("aelab", "workshop", "check.py"), "def judge(todo, result, want):\n",
+    # s03 also made the checker pass everything and emptied its reference numbers.
+    edit(room / "s03", os.path.join("aelab", "workshop", "check.py"),
+         "def judge(todo, result, want):\n",
          'def judge(todo, result, want):\n    return Row(todo, "ok", "ok")\n')
-    reference = cheat / "aelab" / "workshop_reference.json"
-    values = json.loads(reference.read_text())
-    values["1"] = {key: None for key in values["1"]}
-    reference.write_text(json.dumps(values))
+    reference = room / "s03" / "aelab" / "workshop_reference.json"
+    reference.write_text(json.dumps({n: {} for n in json.loads(reference.read_text())}))
+    # s05, nested a level deeper: a main script saved in Korean Windows' "ANSI" (CP949), an
+    # exit call in TODO 8 and an endless loop in TODO 10 (one that sleeps: the checker cannot
+    # tell it from one that computes, and the test's machine is spared the work).
+    hard = student_copy(solution, room / "s05" / "work" / "practice")
+    text = (hard / "basic_autoencoder.py").read_text(encoding="utf-8")
+    (hard / "basic_autoencoder.py").write_bytes(text.encode("cp949"))
+    edit(hard, MODEL, "    corrupting_matrix = tf.random_uniform(",
+         "    import os; os._exit(0)\n    corrupting_matrix = tf.random_uniform(")
+    edit(hard, "denoising_autoencoder_mnist.py", "    cost, train_summary_op = loss(output, x)",
+         "    while True:\n        __import__('time').sleep(1)\n"
+         "    cost, train_summary_op = loss(output, x)")
     with zipfile.ZipFile(room / "s09.zip", "w") as archive:  # a zip that would write outside
         archive.writestr("practice/autoencoder_mnist.py", "print('hello')\n")
         archive.writestr("../escaped.py", "print('escaped')\n")
@@ -126,7 +126,7 @@ def feedback(base, student):
 def test_grading_a_class(tmp_path, handouts):
     """One grade run over one of each thing students hand in (a grade run is what costs)."""
     result, rows = grade_a_class(tmp_path, handouts)
-    assert sorted(rows) == [f"s{n:02d}" for n in (1, 2, 3, 4, 5, 7, 8, 9, 10)]
+    assert sorted(rows) == [f"s{n:02d}" for n in (1, 2, 3, 4, 5, 9, 10)]
     out = result.stdout
 
     # On screen: a line per student as each finishes, then the class table.
@@ -136,8 +136,8 @@ def test_grading_a_class(tmp_path, handouts):
     assert re.search(r"^s09  not graded: unsafe zip: the entry '../escaped.py' has '..'; nothing "
                      r"was unpacked  \d+\.\d s$", out, re.M)
     table = out[out.index("\nTODO  slide section"):]
-    assert re.search(r"^   1  오토인코더 모델 구성 +3 of 7$", table, re.M), table  # s01, s04, s05
-    assert re.search(r"^  10  loss function +5 of 7$", table, re.M), table  # all but s02, s04
+    assert re.search(r"^   1  오토인코더 모델 구성 +2 of 5$", table, re.M), table  # s01, s04
+    assert re.search(r"^  10  loss function +2 of 5$", table, re.M), table  # s01, s03
 
     # A correct zip with a top folder; an unfilled folder.
     assert cells(rows["s01"]) == OK and rows["s01"]["ok"] == "10"
@@ -156,21 +156,18 @@ def test_grading_a_class(tmp_path, handouts):
     assert "SyntaxError in aelab/model.py line " in s04 and MESSAGES[8] in s04
     assert "cost differs from the reference" in s04 and s04.startswith("student: s04")
 
-    # An endless loop and an exit call cost only their own TODO; found a folder deeper.
-    assert cells(rows["s05"]) == ["ok", "timeout", "ok", "ok", "ok", "ok", "ok", "error", "ok", "ok"]
-    assert "handout found in work/practice/" in rows["s05"]["note"]
-    assert f"TODO 2: still running after {TIMEOUT} s (an endless loop?)" in rows["s05"]["note"]
-    assert "TODO 8: its lines ended the checker (exit status 0)" in rows["s05"]["note"]
-
-    # A main script that Python will not run: its TODOs say how to save it.
-    assert cells(rows["s07"]) == ["error"] * 3 + ["ok"] * 7
-    assert ("basic_autoencoder.py is not saved as UTF-8, so Python will not run it: save it as "
-            "UTF-8 and check again") in feedback(tmp_path, "s07")
-
     # A student who changed the checker and the reference is graded on the real answers.
-    assert cells(rows["s08"]) == ["wrong"] + ["ok"] * 9
-    assert "aelab/workshop/check.py differs from the kit's (not used)" in rows["s08"]["note"]
-    assert "aelab/workshop_reference.json differs from the kit's (not used)" in rows["s08"]["note"]
+    assert "aelab/workshop/check.py differs from the kit's (not used)" in rows["s03"]["note"]
+    assert "aelab/workshop_reference.json differs from the kit's (not used)" in rows["s03"]["note"]
+
+    # A script Python will not run says how to save it; an endless loop and an exit call cost
+    # only their own TODO; the handout was found a folder deeper.
+    assert cells(rows["s05"]) == ["error"] * 3 + ["ok"] * 4 + ["error", "ok", "timeout"]
+    assert ("basic_autoencoder.py is not saved as UTF-8, so Python will not run it: save it as "
+            "UTF-8 and check again") in feedback(tmp_path, "s05")
+    assert "handout found in work/practice/" in rows["s05"]["note"]
+    assert f"TODO 10: still running after {TIMEOUT} s (an endless loop?)" in rows["s05"]["note"]
+    assert "TODO 8: its lines ended the checker (exit status 0)" in rows["s05"]["note"]
 
     # Unsafe and foreign submissions get a row with a note, and no cells.
     assert cells(rows["s09"]) == [""] * 10 and rows["s09"]["ok"] == "0"
