@@ -229,26 +229,29 @@ def test_a_checkpoint_saved_without_its_record_row_gets_it_back(trained, tmp_pat
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("damage", ["truncated", "empty"])
-def test_a_damaged_newest_checkpoint_is_set_aside_on_resume_and_named_on_reload(
-        trained, tmp_path, damage):
+def test_damaged_checkpoints_are_set_aside_on_resume_and_named_on_reload(trained, tmp_path):
     trained.copy(TrainedRuns.DEEP, tmp_path)
-    data = tmp_path / LOGDIR / "model-checkpoint-0003-15.data-00000-of-00001"
-    with open(data, "r+b") as f:
-        f.truncate(data.stat().st_size // 3 if damage == "truncated" else 0)
-    prefix = os.path.join(LOGDIR, "model-checkpoint-0003-15")
-    reload_error = run_main("ae_vs_pca.py", prefix, "--no-show", cwd=tmp_path, check=False)
-    assert reload_error.returncode == 1 and "Traceback" not in reload_error.stderr
-    assert last_line(reload_error) == (
-        f"error: {prefix} is damaged: its files are cut short or broken (OutOfRangeError); whole "
-        f"checkpoints beside it: {os.path.join(LOGDIR, 'model-checkpoint-0001-5')}, "
-        f"{os.path.join(LOGDIR, 'model-checkpoint-0002-10')}")
+    prefixes = {epoch: os.path.join(LOGDIR, f"model-checkpoint-000{epoch}-{5 * epoch}")
+                for epoch in (1, 2, 3)}
+    for epoch, damage in ((3, "truncated"), (2, "empty")):
+        data = tmp_path / f"{prefixes[epoch]}.data-00000-of-00001"
+        with open(data, "r+b") as f:
+            f.truncate(data.stat().st_size // 3 if damage == "truncated" else 0)
+        reload_error = run_main("ae_vs_pca.py", prefixes[epoch], "--no-show", cwd=tmp_path,
+                                check=False)
+        assert reload_error.returncode == 1 and "Traceback" not in reload_error.stderr
+        whole = [prefixes[e] for e in (1, 2, 3) if e != epoch]  # as their files look
+        assert last_line(reload_error) == (
+            f"error: {prefixes[epoch]} is damaged: its files are cut short or broken "
+            f"(OutOfRangeError); whole checkpoints beside it: {', '.join(whole)}"), damage
 
     again = run_main("autoencoder_mnist.py", 2, "--epochs", 4, *quick(trained.data), cwd=tmp_path)
-    assert f"{prefix} is damaged (its files are cut short or broken: OutOfRangeError); set aside" in again.stderr
-    assert "Resuming from " + os.path.join(LOGDIR, "model-checkpoint-0002-10") in again.stdout
+    for epoch in (3, 2):  # the newest first, each set aside, down to a whole one
+        assert (f"{prefixes[epoch]} is damaged (its files are cut short or broken: "
+                f"OutOfRangeError); set aside") in again.stderr
+        assert (tmp_path / f"{prefixes[epoch]}.index.damaged").is_file()
+    assert "Resuming from " + prefixes[1] in again.stdout
     assert [r["epoch"] for r in read_record(str(tmp_path / LOGDIR))] == ["1", "2", "3", "4"]
-    assert (tmp_path / LOGDIR / "model-checkpoint-0003-15.index.damaged").is_file()
     assert epochs_kept(tmp_path / LOGDIR) == [1, 2, 3, 4]
 
 

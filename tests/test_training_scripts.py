@@ -104,7 +104,7 @@ def test_retention_keeps_latest_and_milestones(small_data, tmp_path, monkeypatch
 
 
 @pytest.mark.slow
-def test_ctrl_c_mid_epoch_stops_cleanly_and_the_rerun_resumes(small_data, tmp_path):
+def test_ctrl_c_mid_epoch_stops_cleanly_and_keeps_the_last_epoch(small_data, tmp_path):
     # Batches of 10: an epoch of 100 steps, long enough to interrupt inside the second.
     args = ["2", "--epochs", "50", "--batch-size", "10", "--steps-per-epoch", "100",
             "--data-dir", small_data, "--validation-size", "500", "--seed", "1"]
@@ -124,12 +124,7 @@ def test_ctrl_c_mid_epoch_stops_cleanly_and_the_rerun_resumes(small_data, tmp_pa
                      r"\. Run the same command to resume\.", err), err
     assert epochs_kept(logdir) == [1]
     assert (logdir / "loss_curve.png").is_file()
-    assert len(read_record(str(logdir))) == 1
-
-    rerun = run_main("autoencoder_mnist.py", "2", "--epochs", "2", *args[3:], cwd=tmp_path)
-    assert "Resuming from" in rerun.stdout and "(epoch 1, step 100)" in rerun.stdout
-    assert re.findall(r"Epoch: (\d{4})", rerun.stdout) == ["0002"]
-    assert epochs_kept(logdir) == [1, 2]
+    assert len(read_record(str(logdir))) == 1  # resuming from here: the in-process tests
 
 
 @pytest.mark.parametrize("bad", ["0", "-3", "two", "2.5"])
@@ -197,11 +192,11 @@ def test_basic_autoencoder_prints_its_lines_and_saves_its_figure_without_a_displ
 
 @pytest.mark.slow
 def test_deep_autoencoder_learns_on_real_fashion_mnist(fashion_dir, tmp_path):
-    result = run_main("autoencoder_mnist.py", 2, "--epochs", 3, "--steps-per-epoch", 150,
-                      "--validation-size", 2000, "--data-dir", fashion_dir, "--seed", 0,
-                      "--no-show", cwd=tmp_path)
+    result = run_main("autoencoder_mnist.py", 2, "--epochs", 2, "--steps-per-epoch", 150,
+                      "--learning-rate", 0.002, "--validation-size", 2000, "--data-dir",
+                      fashion_dir, "--seed", 0, "--no-show", cwd=tmp_path)
     val = [float(v) for v in re.findall(rf"Validation Loss: ({NUMBER})", result.stdout)]
-    assert len(val) == 3
+    assert len(val) == 2
     assert val[-1] < 0.9 * val[0], val
     test_loss = float(re.search(rf"Test Loss: ({NUMBER})", result.stdout).group(1))
     assert test_loss == pytest.approx(val[-1], rel=0.1)
