@@ -10,7 +10,10 @@ of those lines, but TensorFlow 2.21 writes some before its logging reads that
 setting; those are filtered out of what it prints while it starts, and
 anything else it says still reaches the screen. TensorFlow's Python
 deprecation notices are silenced too. Ctrl-C while TensorFlow loads ends the
-program with one line and status 130, as Ctrl-C does later on.
+program with one line and status 130, as Ctrl-C does later on: it is held
+until the import is done, since some of the modules TensorFlow imports would
+swallow it (a bare `except:` around an optional import) and the program would
+go on as if no key had been pressed.
 
 Where the process has no usable standard error (pythonw, IDLE started from the
 Start menu) there is nothing to filter, and TensorFlow is imported as it is.
@@ -18,8 +21,10 @@ Start menu) there is nothing to filter, and TensorFlow is imported as it is.
 
 import os
 import re
+import signal
 import sys
 import tempfile
+import threading
 
 # Start-up lines that say nothing a student can act on.
 NOISE = re.compile(r"^(I\d{4} |\S+ \S+: I |WARNING: All log messages before absl|To enable the "
@@ -47,8 +52,27 @@ def start():
     """Imports TensorFlow with its start-up lines on stderr filtered; silences its deprecation notices."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     if "tensorflow" not in sys.modules:
-        _import_quietly()
+        with _ctrl_c_held():
+            _import_quietly()
     sys.modules["tensorflow"].get_logger().setLevel("ERROR")
+
+
+class _ctrl_c_held:
+    """Holds a Ctrl-C pressed inside the block until its end, then raises KeyboardInterrupt."""
+
+    def __enter__(self):
+        self.pressed, self.previous = False, None
+        if threading.current_thread() is threading.main_thread():  # signals reach only it
+            self.previous = signal.signal(signal.SIGINT, self._press)
+
+    def _press(self, signum, frame):
+        self.pressed = True
+
+    def __exit__(self, kind, value, traceback):
+        if self.previous is not None:
+            signal.signal(signal.SIGINT, self.previous)
+        if self.pressed and kind is None:
+            raise KeyboardInterrupt
 
 
 def _import_quietly():

@@ -106,4 +106,4 @@ def test_the_notebooks_follow_the_kit(monkeypatch):
     text = "".join(cell.source for cell in notebook.cells)
     assert "| 5 | 인코더와 디코더 (renamed) | `aelab/model.py` `encoder()`" in text
     assert "%run -m aelab.workshop check --todo 4 5 6 7" in text
-    assert f"%run autoencoder_mnist.py 2 --epochs {{epochs}} {{options}}" in text
+    assert "%run autoencoder_mnist.py 2 --epochs {epochs} {options}" in text
