@@ -22,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 import unicodedata
 
 import numpy as np
@@ -32,6 +33,7 @@ from aelab.workshop.todos import TODOS
 
 DEFAULT_TIMEOUT = 60.0  # seconds one TODO's checks may take
 START_TIMEOUT = 600.0   # seconds a child may take to start (TensorFlow) before its first TODO
+POLL = 0.2              # seconds between two looks for Ctrl-C while waiting
 # A row of the table: the TODO, its cell (one of CELLS) and what to say.
 Row = collections.namedtuple("Row", "todo cell text")
 CELLS = ("ok", "not filled", "wrong", "error", "timeout")
@@ -87,7 +89,9 @@ class Reference:
 
     def _get(self):
         if self._values is None:
-            status = self._proc.wait()
+            while self._proc.poll() is None:  # in slices, as _Child.next, for Ctrl-C
+                time.sleep(POLL)
+            status = self._proc.returncode
             path = os.path.join(self._folder, "reference.json")
             if status != 0 or not os.path.isfile(path):
                 raise LabError(f"the kit's own TODO lines could not be checked (exit status "
@@ -124,10 +128,19 @@ class _Child:
         self.events.put(None)
 
     def next(self, timeout):
-        try:
-            return self.events.get(timeout=timeout)
-        except queue.Empty:
-            return self.TIMED_OUT
+        """The next event, None at the end, or TIMED_OUT after `timeout` seconds without one.
+
+        It waits in short slices: a Ctrl-C that the system hands to another of
+        this process's threads only interrupts the main one when it wakes.
+        """
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            try:
+                return self.events.get(timeout=min(POLL, max(0.0, left)))
+            except queue.Empty:
+                if left <= 0:
+                    return self.TIMED_OUT
 
     def stop(self):
         if self.proc.poll() is None:

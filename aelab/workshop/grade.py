@@ -227,7 +227,7 @@ def grade(folder, out="grades.csv", feedback=None, jobs=None, timeout=check.DEFA
         with concurrent.futures.ThreadPoolExecutor(jobs) as pool:
             futures = {pool.submit(grade_one, s, os.path.join(temp, f"s{i:04d}"), reference,
                                    timeout): s for i, s in enumerate(found)}
-            for future in concurrent.futures.as_completed(futures):
+            for future in _as_done(futures):
                 g = future.result()
                 graded[g.student] = g
                 with printing:
@@ -253,6 +253,15 @@ def grade(folder, out="grades.csv", feedback=None, jobs=None, timeout=check.DEFA
     print_class_table(in_order)
     print(f"Wrote {out}" + (f" and {len(in_order)} feedback files in {feedback}" if feedback else ""))
     return 0
+
+
+def _as_done(futures):
+    """The futures as they are done, looked for in short slices so that Ctrl-C is seen at once."""
+    pending = set(futures)
+    while pending:
+        done, pending = concurrent.futures.wait(pending, timeout=check.POLL,
+                                                return_when=concurrent.futures.FIRST_COMPLETED)
+        yield from done
 
 
 def print_class_table(graded):
