@@ -33,13 +33,16 @@ FASHION_DIR = os.environ.get("FASHION_MNIST_DIR", "/usr/share/datasets/fashion-m
 NUMBER = r"\d+\.\d+"
 POSIX_ONLY = pytest.mark.skipif(os.name == "nt", reason="POSIX signals and terminals")
 LINUX_ONLY = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
-# Interrupting a child as a user does: Ctrl-C where signals are POSIX's; on Windows, Ctrl-Break
-# to a child in a process group of its own (a Ctrl-C event would reach this process too).
+# Interrupting a child as a user does: Ctrl-C where signals are POSIX's, to a child that takes
+# it as a program started from a terminal does (a suite run in the background, under nohup
+# or by a CI runner, would hand down Ctrl-C ignored); on Windows, Ctrl-Break to a child in a
+# process group of its own (a Ctrl-C event would reach this process too).
 if os.name == "nt":
     INTERRUPT = dict(popen={"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP},
                      signal=signal.CTRL_BREAK_EVENT, status=128 + signal.SIGBREAK, name="Ctrl-Break")
 else:
-    INTERRUPT = dict(popen={}, signal=signal.SIGINT, status=130, name="Ctrl-C")
+    INTERRUPT = dict(popen={"preexec_fn": lambda: signal.signal(signal.SIGINT, signal.SIG_DFL)},
+                     signal=signal.SIGINT, status=130, name="Ctrl-C")
 
 Result = collections.namedtuple("Result", "returncode stdout stderr")
 

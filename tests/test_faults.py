@@ -13,8 +13,8 @@ import pytest
 import tensorflow.compat.v1 as tf
 
 from aelab import lock, runs
-from conftest import (LINUX_ONLY, POSIX_ONLY, REPO, TrainedRuns, epochs_kept, last_line, quick,
-                      read_record, run_main, script_env, signal_at_step)
+from conftest import (INTERRUPT, LINUX_ONLY, POSIX_ONLY, REPO, TrainedRuns, epochs_kept,
+                      last_line, quick, read_record, run_main, script_env, signal_at_step)
 
 LOGDIR = "mnist_autoencoder_hidden=2_logs"
 # A process that takes a run folder's lock and holds it until its input closes, as a run does
@@ -199,7 +199,8 @@ def test_ctrl_c_during_start_up_ends_without_a_traceback(small_data, tmp_path):
     import time
     proc = subprocess.Popen([sys.executable, os.path.join(REPO, "autoencoder_mnist.py"), "2",
                              *map(str, quick(small_data))], cwd=tmp_path, env=script_env(),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            **INTERRUPT["popen"])
     maps = f"/proc/{proc.pid}/maps"
     while proc.poll() is None and os.path.exists(maps):
         with open(maps) as f:

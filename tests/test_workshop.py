@@ -4,7 +4,6 @@ import ast
 import codecs
 import os
 import re
-import signal
 import subprocess
 import sys
 
@@ -12,8 +11,8 @@ import pytest
 
 from aelab.workshop import cut, source
 from aelab.workshop.todos import TODOS
-from conftest import (POSIX_ONLY, REPO, edit, run_main, run_process, run_scripts, script_env,
-                      student_copy)
+from conftest import (INTERRUPT, POSIX_ONLY, REPO, edit, run_main, run_process, run_scripts,
+                      script_env, student_copy)
 
 
 def rows_of(output):
@@ -134,11 +133,11 @@ def test_ctrl_c_in_check_keeps_the_rows_done(solution, tmp_path):
          "    while True:\n        pass\n    samples = sess.run(")
     proc = subprocess.Popen([sys.executable, "-m", "aelab.workshop", "check"], cwd=folder,
                             env=script_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, stdin=subprocess.DEVNULL)
+                            text=True, stdin=subprocess.DEVNULL, **INTERRUPT["popen"])
     seen = [proc.stdout.readline() for _ in range(3)]  # the header, then TODOs 1 and 2
-    proc.send_signal(signal.SIGINT)  # while TODO 3 loops
+    proc.send_signal(INTERRUPT["signal"])  # while TODO 3 loops
     out, err = proc.communicate(timeout=60)
-    assert proc.returncode == 130 and "Traceback" not in err, err
+    assert proc.returncode == INTERRUPT["status"] and "Traceback" not in err, err
     assert [rows_of(line) for line in seen[1:]] == [{1: "ok"}, {2: "ok"}]
     assert err.strip().endswith("Interrupted: 2 of 10 TODOs checked.")
 
