@@ -90,7 +90,7 @@ class Run:
     def __init__(self, args, model, total_batch, curve_is_the_figure=True, **more):
         self.args, self.model, self.logdir = args, model, args.logdir
         self.curve_is_the_figure = curve_is_the_figure
-        self.total_batch, self.steps = total_batch, steps.Steps(total_batch)
+        self.steps = steps.Steps(total_batch)
         self.settings = record.settings(args, more)
         self.note = record.loss_note(model, self.settings)  # said after each validation loss
         self.checkpoint_bytes = None  # of the session's graph, known at start
@@ -102,6 +102,11 @@ class Run:
         self.rows, self.writers = [], []
         self.problem = None  # what could not be written, when a write failed
         self._epoch_started = self._steps_ended = time.time()
+
+    @property
+    def total_batch(self):
+        """Training steps per epoch."""
+        return self.steps.total_batch
 
     @property
     def step(self):

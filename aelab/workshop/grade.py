@@ -148,8 +148,7 @@ def copy_folder(folder, into):
         raise Ungradable("not a handout: no autoencoder_mnist.py, basic_autoencoder.py or "
                          "aelab/model.py in the folder")
     for path in _wanted():
-        source = os.path.join(folder, *top.split("/"), *path.split("/")) if top else \
-            os.path.join(folder, *path.split("/"))
+        source = os.path.join(folder, *top.split("/"), *path.split("/"))  # top "" adds nothing
         if os.path.isfile(source):
             target = os.path.join(into, *path.split("/"))
             os.makedirs(os.path.dirname(target), exist_ok=True)
