@@ -12,13 +12,16 @@ and writing into mnist_autoencoder_hidden=2_logs/: a checkpoint per epoch
 (model-checkpoint-<epoch>-<step>, the latest few and milestone epochs kept),
 what a reload needs (model_config.json), TensorBoard events (train/,
 validation/), record.csv and loss_curve.png. Ctrl-C stops cleanly; the same
-command resumes. The functions layer, encoder, decoder, loss, training and
-evaluate are the slides', defined once in aelab/model.py; the bookkeeping
-around the loop (folder, resume, record, stop) is aelab/runs.py's Run.
+command resumes. The file reads in the slides' order: the # Architecture and
+# Parameters blocks, the model, the training loop, then the command-line
+options. The functions layer, encoder, decoder, loss, training and evaluate
+are the slides', defined once in aelab/model.py; the bookkeeping around the
+loop (folder, resume, record, stop) is aelab/runs.py's Run.
 denoising_autoencoder_mnist.py hands its model to `train` below.
 """
 
 import argparse
+import os
 
 from aelab import quiet_tensorflow  # noqa: F401  (first: TensorFlow starts without its start-up lines)
 import tensorflow.compat.v1 as tf
@@ -42,7 +45,81 @@ decoder_hidden = (n_decoder_hidden_1, n_decoder_hidden_2, n_decoder_hidden_3)
 learning_rate = 0.001  # Adam's, as the slides' code runs it (the slide's 0.01 was never used)
 training_epochs = 1000
 batch_size = 100
-summary_every = 100    # training steps between two train_cost summaries
+
+
+def autoencoder(x, n_code, phase_train, loss=loss):
+    """신경망 모델 구성: x -> encoder -> code -> decoder -> output, and the loss against x.
+
+    loss: the slides' (model.loss), or the cross-entropy with --loss cross-entropy.
+
+    Returns:
+      output, cost, train_summary_op.
+    """
+    code = encoder(x, n_code, phase_train, encoder_hidden)
+    output = decoder(code, n_code, phase_train, decoder_hidden)
+    cost, train_summary_op = loss(output, x)
+    return output, cost, train_summary_op
+
+
+def train(args, model):
+    """모델 학습시키기: the slides' data, graph and loop around `model`, a function (x, n_code,
+    phase_train, loss) -> (output, cost, train_summary_op): `autoencoder`, or the denoising one."""
+    learning_rate, training_epochs, batch_size = args.learning_rate, args.epochs, args.batch_size
+    loss, evaluate = LOSSES[args.loss]  # the slides' L2, or the cross-entropy (--loss)
+    precision = Precision(args.precision)  # float32, or mixed where the machine gains by it
+    mnist = input_data.read_data_sets(args.data_dir, one_hot=True, dataset=args.dataset,
+                                      validation_size=args.validation_size, seed=args.seed)
+    input_data.check_sizes(mnist, batch_size)  # sizes that cannot train: one line, no traceback
+    total_batch = min(int(mnist.train.num_examples / batch_size), args.steps_per_epoch)
+    # the run folder: refuses another model's folder, resumes, records, ends with a message
+    run = runs.Run(args, args.model, total_batch, encoder_hidden=encoder_hidden,
+                   decoder_hidden=decoder_hidden, precision=precision.name)
+    with tf.Graph().as_default():
+        tf.set_random_seed(args.seed)
+        x = tf.placeholder(tf.float32, name="x", shape=[None, 784])
+        phase_train = tf.placeholder(tf.bool, name="phase_train", shape=[])
+        output, cost, train_summary_op = model(x, args.n_code, phase_train, loss)
+        global_step = tf.Variable(0, name="global_step", trainable=False)
+        train_op = training(cost, global_step, learning_rate, loss_scale=precision.loss_scale)
+        eval_op, in_im_op, out_im_op, val_summary_op = evaluate(output, x)
+        # --pretrain layerwise (이론 II): each encoder layer first, as a simple autoencoder
+        pretraining = stacking.Pretraining(args, x, phase_train, global_step, encoder_hidden,
+                                           decoder_hidden, precision.loss_scale)
+        saver = tf.train.Saver(max_to_keep=None)  # checkpoints.retain decides which ones stay
+        with tf.Session(config=precision.config) as sess, run:
+            sess.run(tf.global_variables_initializer())
+            start_epoch = run.resume(sess, saver)  # the newest checkpoint over the initial values
+            train_writer, val_writer = run.summary_writers()  # DIR/train, DIR/validation
+            # --pretrain layerwise: the layer-wise epochs first, saved and recorded as the loop's
+            start_epoch = pretraining.train(run, mnist, start_epoch,
+                                            [eval_op, in_im_op, out_im_op, val_summary_op])
+            # Training cycle
+            for epoch in range(start_epoch, training_epochs):
+                avg_cost = 0.
+                for i in range(total_batch):
+                    minibatch_x, minibatch_y = mnist.train.next_batch(batch_size)
+                    _, new_cost, train_summary = sess.run(
+                        [train_op, cost, train_summary_op],
+                        feed_dict={x: minibatch_x, phase_train: True})
+                    train_writer.add_summary(train_summary, sess.run(global_step))
+                    avg_cost += new_cost / total_batch
+                    run.step_done(new_cost)  # progress bar; Ctrl-C or NaN ends the `with` here
+                print("Epoch:", "%04d" % (epoch + 1), "cost =", "{:.9f}".format(avg_cost))
+                validation_loss, in_im, out_im, val_summary = run.evaluate(  # in batches
+                    [eval_op, in_im_op, out_im_op, val_summary_op],
+                    feed_dict={x: mnist.validation.images, phase_train: False})
+                for summary in (in_im, out_im, val_summary):
+                    val_writer.add_summary(summary, sess.run(global_step))
+                print("Validation Loss:", str(validation_loss) + run.note)
+                saver.save(sess, os.path.join(run.logdir, "model-checkpoint-%04d" % (epoch + 1)),
+                           global_step=global_step)
+                run.epoch_done(epoch + 1, avg_cost, validation_loss)  # record.csv; old checkpoints go
+
+            print("Optimization Finished!")
+            test_loss = run.evaluate(eval_op,  # in batches, as above
+                                     feed_dict={x: mnist.test.images, phase_train: False})
+            print("Test Loss:", str(test_loss) + run.note)
+    return run.finish()  # the loss curve, and how the run ended: its exit status
 
 
 def parse_args(argv, model=record.AUTOENCODER):
@@ -54,9 +131,6 @@ def parse_args(argv, model=record.AUTOENCODER):
                         help="size of the code, the encoder's last layer (the slides use 2)")
     cli.add_training_arguments(parser, training_epochs, batch_size, learning_rate)
     group = runs.add_run_arguments(parser, model, "N_CODE")
-    group.add_argument("--summary-every", type=argtypes.positive_int, default=summary_every,
-                       metavar="N", help=f"steps between training-cost summaries "
-                                         f"(default: {summary_every})")
     group.add_argument("--precision", choices=["float32", "mixed"], default="float32",
                        help="mixed: bfloat16 matrix products on a CPU that has bfloat16 "
                             "instructions, float16 on a GPU; variables and checkpoints stay "
@@ -75,89 +149,12 @@ def parse_args(argv, model=record.AUTOENCODER):
     args.model = model
     args.corruption = getattr(args, "corruption", None)
     args.logdir = args.logdir or record.default_logdir(model, args.n_code)
-    stacking.check_schedule(parser, args)
+    stacking.check_pretrain(parser, args)
     return args
 
 
 def main(argv=None):
     return train(parse_args(argv), autoencoder)
-
-
-def autoencoder(x, n_code, phase_train, loss=loss):
-    """신경망 모델 구성: x -> encoder -> code -> decoder -> output, and the loss against x.
-
-    loss: the slides' (model.loss), or the cross-entropy with --loss cross-entropy.
-
-    Returns:
-      output, cost, train_summary_op, and what a step feeds besides x and
-      phase_train (nothing here; the denoising autoencoder's corrupt toggle).
-    """
-    code = encoder(x, n_code, phase_train, encoder_hidden)
-    output = decoder(code, n_code, phase_train, decoder_hidden)
-    cost, train_summary_op = loss(output, x)
-    return output, cost, train_summary_op, {}
-
-
-def train(args, model):
-    """모델 학습시키기: the slides' data, placeholders and training loop, around `model`.
-
-    model: (x, n_code, phase_train, loss) -> (output, cost, train_summary_op,
-    feed): `autoencoder` above, or denoising_autoencoder_mnist.py's.
-    """
-    learning_rate, training_epochs, batch_size = args.learning_rate, args.epochs, args.batch_size
-    loss, evaluate = LOSSES[args.loss]  # the slides' L2, or the cross-entropy (--loss)
-    precision = Precision(args.precision)  # float32, or mixed where the machine gains by it
-    mnist = input_data.read_data_sets(args.data_dir, one_hot=True, dataset=args.dataset,
-                                      validation_size=args.validation_size, seed=args.seed)
-    input_data.check_sizes(mnist, batch_size)
-    total_batch = min(int(mnist.train.num_examples / batch_size), args.steps_per_epoch)
-    run = runs.Run(args, args.model, total_batch, encoder_hidden=encoder_hidden,  # the run folder
-                   decoder_hidden=decoder_hidden, precision=precision.name)
-    with tf.Graph().as_default():
-        tf.set_random_seed(args.seed)
-        x = tf.placeholder(tf.float32, name="x", shape=[None, 784])
-        phase_train = tf.placeholder(tf.bool, name="phase_train", shape=[])
-        output, cost, train_summary_op, feed = model(x, args.n_code, phase_train, loss)
-        global_step = tf.Variable(0, name="global_step", trainable=False)
-        train_op = training(cost, global_step, learning_rate, loss_scale=precision.loss_scale)
-        eval_op, in_im_op, out_im_op, val_summary_op = evaluate(output, x)
-        schedule = stacking.lab_schedule(args, x, phase_train, global_step, encoder_hidden,
-                                         decoder_hidden, (train_op, cost, train_summary_op),
-                                         precision.loss_scale)
-        saver = tf.train.Saver(max_to_keep=None)  # checkpoints.retain decides which ones stay
-        with tf.Session(config=precision.config) as sess, run:
-            start_epoch = run.start(sess, saver)
-            train_writer, val_writer = run.summary_writers()
-            validation = {x: mnist.validation.images, phase_train: False, **feed}
-            # Training cycle
-            for epoch in range(start_epoch, training_epochs):
-                # the whole network; with --pretrain layerwise, one layer at a time first (이론 II)
-                train_op, cost, train_summary_op = schedule.ops(epoch)
-                avg_cost = 0.
-                for i in range(total_batch):
-                    minibatch_x, minibatch_y = mnist.train.next_batch(batch_size)
-                    _, new_cost, train_summary = sess.run(
-                        [train_op, cost, train_summary_op],
-                        feed_dict={x: minibatch_x, phase_train: True, **feed})
-                    if run.summary_due():  # every 100 steps (the slides wrote one every step)
-                        train_writer.add_summary(train_summary, sess.run(global_step))
-                    avg_cost += new_cost / total_batch
-                    run.step_done(new_cost)  # progress bar; Ctrl-C or NaN ends the `with` here
-                print("Epoch:", "%04d" % (epoch + 1), "cost =", "{:.9f}".format(avg_cost))
-
-                validation_loss, in_im, out_im, val_summary = run.evaluate(  # in batches
-                    [eval_op, in_im_op, out_im_op, val_summary_op], feed_dict=validation)
-                for summary in (in_im, out_im, val_summary):
-                    val_writer.add_summary(summary, run.step)
-                print("Validation Loss:", str(validation_loss) + run.note)
-                saver.save(sess, run.checkpoint_path(epoch + 1), global_step=global_step)
-                run.epoch_done(epoch + 1, avg_cost, validation_loss, schedule.name(epoch))
-
-            print("Optimization Finished!")
-            test_loss = run.evaluate(eval_op, feed_dict={x: mnist.test.images, phase_train: False,
-                                                          **feed})
-            print("Test Loss:", str(test_loss) + run.note)
-    return run.finish()
 
 
 if __name__ == "__main__":

@@ -4,12 +4,13 @@
 
 The deep autoencoder of autoencoder_mnist.py, trained to undo damage: the
 encoder sees corrupt_input(x), each pixel zeroed with probability 1/2
-(--corruption to change), while
-the loss compares the output with the clean x. The lines that make it a
-denoising autoencoder are below, as on the slides; the data, the training
-loop and the outputs are autoencoder_mnist.py's `train`, not a copy. The run
-folder is dn_mnist_autoencoder_hidden=<N_CODE>_logs/, and the validation and
-test losses are measured on corrupted input, as in training.
+(--corruption to change), while the loss compares the output with the clean
+x. The lines that make it a denoising autoencoder are below, as on the
+slides; the data, the training loop and the outputs are autoencoder_mnist.py's
+`train`, not a copy, and the loop feeds x and phase_train only, as on the
+slide: the corruption is on unless a feed turns it off. The run folder is
+dn_mnist_autoencoder_hidden=<N_CODE>_logs/, and the validation and test
+losses are measured on corrupted input, as in training.
 """
 
 import functools
@@ -21,15 +22,6 @@ from aelab.model import corrupt_input, decoder, encoder, loss, masking_noise
 from autoencoder_mnist import decoder_hidden, encoder_hidden, parse_args, train
 
 
-def main(argv=None):
-    args = parse_args(argv, record.DENOISING_AUTOENCODER)
-    if args.corruption != 0.5:  # --corruption: the same masking noise at another level
-        return train(args, functools.partial(
-            denoising_autoencoder,
-            corrupt_input=functools.partial(masking_noise, corruption=args.corruption)))
-    return train(args, denoising_autoencoder)
-
-
 def denoising_autoencoder(x, n_code, phase_train, loss=loss, corrupt_input=corrupt_input):
     """신경망 모델 구성: corrupted x -> encoder -> code -> decoder -> output, loss against x.
 
@@ -38,17 +30,26 @@ def denoising_autoencoder(x, n_code, phase_train, loss=loss, corrupt_input=corru
     same at the --corruption level.
 
     Returns:
-      output, cost, train_summary_op, and the feed that turns the corruption
-      on (training, validation and test all see corrupted input).
+      output, cost, train_summary_op. The placeholder "corrupt" is 1 unless fed
+      (training, validation and test all see corrupted input; 0 gives x itself).
     """
     # 손상된 이미지 생성: corrupt 1 corrupts the input (c_x = corrupt_input(x)), 0 keeps x
-    corrupt = tf.placeholder(tf.float32, name="corrupt", shape=[])
+    corrupt = tf.placeholder_with_default(1.0, name="corrupt", shape=[])
     c_x = (corrupt_input(x) * corrupt) + (x * (1 - corrupt))
     code = encoder(c_x, n_code, phase_train, encoder_hidden)
-    output = decoder(code, n_code, phase_train, decoder_hidden)
     # loss function: against the clean x, so that it learns to give back the original
+    output = decoder(code, n_code, phase_train, decoder_hidden)
     cost, train_summary_op = loss(output, x)
-    return output, cost, train_summary_op, {corrupt: 1}
+    return output, cost, train_summary_op
+
+
+def main(argv=None):
+    args = parse_args(argv, record.DENOISING_AUTOENCODER)
+    if args.corruption != 0.5:  # --corruption: the same masking noise at another level
+        return train(args, functools.partial(
+            denoising_autoencoder,
+            corrupt_input=functools.partial(masking_noise, corruption=args.corruption)))
+    return train(args, denoising_autoencoder)
 
 
 if __name__ == "__main__":

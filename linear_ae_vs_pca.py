@@ -29,7 +29,7 @@ import argparse
 from aelab import quiet_tensorflow  # noqa: F401  (first: TensorFlow starts without its start-up lines)
 import numpy as np
 import tensorflow.compat.v1 as tf
-from aelab import argtypes, cli, figures, input_data, record, runs
+from aelab import argtypes, checkpoints, cli, figures, input_data, record, runs
 from aelab.model import linear_autoencoder, training
 from aelab.stacking import train_epoch
 from sklearn.decomposition import PCA
@@ -99,7 +99,8 @@ def main(argv=None):
         saver = tf.train.Saver(max_to_keep=None)
 
         with tf.Session() as sess, run:
-            if run.start(sess, saver) == 0:
+            sess.run(tf.global_variables_initializer())
+            if run.resume(sess, saver) == 0:  # a fresh start: the training images' mean
                 mean.load(mnist.train.images.mean(axis=0), sess)
             for epoch in range(run.start_epoch, training_epochs):
                 avg_cost = train_epoch(sess, run, train_op, cost, mnist.train, batch_size,
@@ -107,7 +108,8 @@ def main(argv=None):
                 print("Epoch:", "%04d" % (epoch + 1), "cost =", "{:.9f}".format(avg_cost))
                 validation_loss = run.evaluate(cost, feed_dict={x: mnist.validation.images})
                 print("Validation Loss:", validation_loss)
-                saver.save(sess, run.checkpoint_path(epoch + 1), global_step=global_step)
+                saver.save(sess, checkpoints.checkpoint_path(run.logdir, epoch + 1),
+                           global_step=global_step)
                 run.epoch_done(epoch + 1, avg_cost, validation_loss)
             weights = sess.run(tf.trainable_variables("linear/W_decode")[0])
             reconstructions = sess.run(output, feed_dict={x: mnist.test.images})

@@ -127,7 +127,7 @@ def resumable(logdir, model, n_code, settings):
 def restore_newest(sess, saver, logdir, candidates):
     """Restores the newest candidate that reads whole, setting damaged ones aside; returns it.
 
-    None (and every variable initialised) where no candidate is left.
+    None where no candidate is left: the variables keep their initial values.
     """
     remove_partial(logdir)
     for prefix in reversed(candidates):
@@ -142,7 +142,6 @@ def restore_newest(sess, saver, logdir, candidates):
     if candidates:
         print(f"{logdir} holds no readable checkpoint; training from the beginning",
               file=sys.stderr)
-    sess.run(tf.global_variables_initializer())
     return None
 
 

@@ -71,8 +71,8 @@ class Run:
     """The bookkeeping of one training run of a script named in record.TRAINED_BY.
 
     Made before the graph (it only checks the folder then, and the memory the
-    graph needs at `start`, before anything is written), and used as a context
-    manager around the session's work: a stop signal or a cost that is not a
+    graph needs when its `with` block begins, before anything is written), and
+    used as a context manager around the session's work: a stop signal or a cost that is not a
     number ends the `with` block at the next step, and so does a failed write
     (disk full, read-only folder); `finish` then says what happened.
 
@@ -93,7 +93,7 @@ class Run:
         self.steps = steps.Steps(total_batch)
         self.settings = record.settings(args, more)
         self.note = record.loss_note(model, self.settings)  # said after each validation loss
-        self.checkpoint_bytes = None  # of the session's graph, known at start
+        self.checkpoint_bytes = None  # of the session's graph, known in the `with` block
         self.candidates = [] if args.restart else checkpoints.resumable(
             self.logdir, model, args.n_code, self.settings)
         self.lock = lock.FolderLock(self.logdir)
@@ -108,19 +108,12 @@ class Run:
         """Training steps per epoch."""
         return self.steps.total_batch
 
-    @property
-    def step(self):
-        """Training steps done in all (the global step)."""
-        return self.steps.step
+    def resume(self, sess, saver):
+        """Takes the folder and restores its newest whole checkpoint over the initial values.
 
-    def start(self, sess, saver):
-        """Takes the folder, restores the newest whole checkpoint or initialises; returns the first epoch.
-
-        Stops first, writing nothing, where the session's graph would not fit in memory.
+        Returns the first epoch to train (0 on a fresh start).
         """
         self.sess, self.saver = sess, saver
-        faults.check_memory(max(self.args.batch_size, self.EVAL_BATCH))
-        self.checkpoint_bytes = faults.checkpoint_bytes()
         if self.args.restart and os.path.exists(self.logdir):
             self.lock.acquire()  # not while another run uses it
             self.lock.release()
@@ -129,8 +122,8 @@ class Run:
         self.lock.acquire()
         self.resume_from = checkpoints.restore_newest(sess, saver, self.logdir, self.candidates)
         if self.resume_from:
-            self.start_epoch, self.steps.step = checkpoints.parse(self.resume_from)
-            print(f"Resuming from {self.resume_from} (epoch {self.start_epoch}, step {self.step})")
+            self.start_epoch, step = checkpoints.parse(self.resume_from)
+            print(f"Resuming from {self.resume_from} (epoch {self.start_epoch}, step {step})")
         self.steps.epoch = self.start_epoch
         self.rows = checkpoints.recorded_rows(self.logdir, self.start_epoch)
         record.write_record(self.logdir, self.rows)
@@ -142,15 +135,18 @@ class Run:
         self._epoch_started = time.time()
         return self.start_epoch
 
+    @property
+    def global_step(self):
+        """Training steps done in all: the value of the graph's variable named global_step."""
+        with self.sess.graph.as_default():
+            variable, = [v for v in tf.global_variables() if v.op.name == "global_step"]
+        return int(self.sess.run(variable))
+
     def summary_writers(self):
         """TensorBoard writers for DIR/train and DIR/validation (summary_writers)."""
-        self.writers = summary_writers(self.logdir, self.sess.graph,
-                                       self.step if self.resume_from else None)
+        resumed = checkpoints.parse(self.resume_from)[1] if self.resume_from else None
+        self.writers = summary_writers(self.logdir, self.sess.graph, resumed)
         return self.writers
-
-    def summary_due(self):
-        """True when the step just run (not yet counted) is one of every --summary-every steps."""
-        return (self.step + 1) % self.args.summary_every == 0
 
     def step_done(self, new_cost):
         """A step is done: progress bar; Ctrl-C or a cost that is not a number ends the `with` here."""
@@ -161,13 +157,10 @@ class Run:
         """sess.run(fetches, feed_dict) over a whole validation or test set, in batches (in_batches)."""
         return in_batches(self.sess, fetches, feed_dict, self.EVAL_BATCH)
 
-    def checkpoint_path(self, epoch):
-        return checkpoints.checkpoint_path(self.logdir, epoch)
-
     def epoch_done(self, epoch, avg_cost, validation_loss, stage=record.WHOLE_NETWORK):
         """Records a finished, saved epoch and keeps the right checkpoints; stops here if asked."""
         now = time.time()
-        row = dict(epoch=epoch, global_step=self.step, train_cost=f"{avg_cost:.9f}",
+        row = dict(epoch=epoch, global_step=self.global_step, train_cost=f"{avg_cost:.9f}",
                    val_loss=f"{validation_loss:.7g}", seconds=f"{now - self._epoch_started:.3f}",
                    train_seconds=f"{self._steps_ended - self._epoch_started:.3f}", stage=stage,
                    precision=self.settings.get("precision", "float32"))
@@ -178,6 +171,9 @@ class Run:
         self.steps.check()
 
     def __enter__(self):
+        """Stops first, writing nothing, where the graph would not fit in memory; then watches."""
+        faults.check_memory(max(self.args.batch_size, self.EVAL_BATCH))
+        self.checkpoint_bytes = faults.checkpoint_bytes()
         self.steps.__enter__()
         return self
 

@@ -3,16 +3,15 @@
 Beyond the lab. Each encoder layer, with the decoder layer that mirrors it,
 is trained as a simple autoencoder on the codes of the layers below it
 (which stay fixed); then the whole network is trained (fine-tuned). Used by
-the training scripts' `--pretrain layerwise`, whose loop asks a `Schedule`
-which training op each epoch runs, and by stacked_autoencoder_classifier.py,
-whose epochs run through `train_epoch` here.
+the training scripts' `--pretrain layerwise` (`Pretraining`, which trains
+the stages before the slides' loop begins), and by
+stacked_autoencoder_classifier.py, whose epochs run through `train_epoch` here.
 """
 
 import tensorflow.compat.v1 as tf
 
-from aelab import LabError, argtypes
+from aelab import LabError, argtypes, checkpoints
 from aelab.model import layer, loss, masking_noise, n_input, training
-from aelab.record import WHOLE_NETWORK
 
 # Encoder layer k and the decoder layer that mirrors it, in the lab model's scopes
 ENCODER_SCOPES = ("encoder/hidden_1", "encoder/hidden_2", "encoder/hidden_3", "encoder/code")
@@ -98,16 +97,21 @@ def layerwise_training(x, widths, phase_train, encoder_scopes, decoder_scopes, g
     return stages
 
 
-def train_epoch(sess, steps, train_op, cost, train_set, batch_size, feed):
+def train_epoch(sess, steps, train_op, cost, train_set, batch_size, feed, summary=None):
     """One epoch of train_op over train_set; returns its mean cost.
 
-    steps: the aelab.steps.Steps watching this loop (it ends its block on
-    Ctrl-C or NaN); feed: (minibatch_x, minibatch_y) -> feed_dict.
+    steps: the aelab.steps.Steps (or runs.Run) watching this loop (it ends its
+    block on Ctrl-C or NaN); feed: (minibatch_x, minibatch_y) -> feed_dict;
+    summary: (summary op, writer, global_step), to write the op's value at
+    every step's global step, as the slides' loop does.
     """
     total_cost = 0.0
+    fetches = [train_op, cost] + ([summary[0]] if summary else [])
     for _ in range(steps.total_batch):
         minibatch_x, minibatch_y = train_set.next_batch(batch_size)
-        _, new_cost = sess.run([train_op, cost], feed_dict=feed(minibatch_x, minibatch_y))
+        _, new_cost, *written = sess.run(fetches, feed_dict=feed(minibatch_x, minibatch_y))
+        if summary:
+            summary[1].add_summary(written[0], sess.run(summary[2]))
         total_cost += new_cost
         steps.step_done(new_cost)
     return total_cost / steps.total_batch
@@ -131,7 +135,7 @@ def add_pretrain_arguments(parser):
     return group
 
 
-def check_schedule(parser, args):
+def check_pretrain(parser, args):
     """parser.error unless the layer-wise epochs leave some for the whole network."""
     n = len(ENCODER_SCOPES)
     if args.pretrain == "layerwise" and args.epochs <= n * args.pretrain_epochs:
@@ -140,64 +144,88 @@ def check_schedule(parser, args):
                      f"{n * args.pretrain_epochs}")
 
 
-class Schedule:
-    """Which ops each epoch of a training script trains: with --pretrain layerwise, each
-    layer in turn for --pretrain-epochs epochs, then the whole network; else the whole network.
+def decoder_scopes():
+    """The lab decoder's scopes from its output layer down, as the graph names them.
 
-    whole: the whole network's (train_op, cost, train_summary_op); stages: the
-    layer-wise Stages, bottom first; per_stage: epochs of each.
+    The kit names the output layer's scope "output", the slides "code"; a
+    handout's decoder may use either.
     """
-
-    def __init__(self, whole, stages=(), per_stage=PRETRAIN_EPOCHS):
-        self.whole, self.stages, self.per_stage = whole, list(stages), per_stage
-        self._current = self._started = None
-
-    def stage(self, epoch):
-        """The Stage that epoch (0-based) trains, or None for the whole network."""
-        index = epoch // self.per_stage
-        return self.stages[index] if index < len(self.stages) else None
-
-    def name(self, epoch):
-        """What record.csv calls the stage of epoch: "layer 2", "whole network"."""
-        stage = self.stage(epoch)
-        return WHOLE_NETWORK if stage is None else stage.name
-
-    def ops(self, epoch):
-        """(train_op, cost, train_summary_op) for epoch, saying so when a new stage begins."""
-        stage = self.stage(epoch)
-        if not self._started or stage is not self._current:
-            self._announce(stage, epoch)
-        self._started, self._current = True, stage
-        return self.whole if stage is None else (stage.train_op, stage.cost, stage.summary_op)
-
-    def _announce(self, stage, epoch):
-        if stage is None:
-            if self.stages:
-                print(f"Whole network from epoch {epoch + 1}")
-            return
-        first = epoch // self.per_stage * self.per_stage
-        last = first + self.per_stage
-        when = f"epochs {first + 1}-{last}" if last > first + 1 else f"epoch {last}"
-        print(f"Layer-wise stage {stage.number} of {len(self.stages)}, {when}: "
-              f"{ENCODER_SCOPES[stage.number - 1]} ({stage.n_in}-{stage.n_out}) with "
-              f"{DECODER_SCOPES[stage.number - 1]}; cost = its reconstruction error of its input")
+    named_code = bool(tf.global_variables("decoder/code/"))
+    return ("decoder/code" if named_code else DECODER_SCOPES[0],) + DECODER_SCOPES[1:]
 
 
-def lab_schedule(args, x, phase_train, global_step, encoder_hidden, decoder_hidden, whole,
-                 loss_scale=1.0):
-    """The Schedule of a training script's epochs: its whole network's ops, and with
-    --pretrain layerwise the lab model's layer-wise stages first.
+class Pretraining:
+    """--pretrain layerwise on a training script: the layer-wise stages, trained before its loop.
+
+    Built with the graph (after the whole network, before the Saver, so that
+    checkpoints hold the stages' optimiser state), it trains, in `train`, each
+    encoder layer in turn for --pretrain-epochs epochs through the run's
+    folder, record and resume, and returns the epoch where the slides' loop
+    begins. Without --pretrain layerwise it builds and trains nothing.
 
     The denoising autoencoder's stages corrupt their input at its --corruption
     level (stacked denoising autoencoders); loss_scale: as the whole network's
     (float16 on a GPU with --precision mixed).
     """
-    if args.pretrain != "layerwise":
-        return Schedule(whole)
-    widths = encoder_widths(args.n_code, encoder_hidden)
-    if list(decoder_hidden) != widths[-2:0:-1]:
-        raise LabError(f"--pretrain layerwise needs the decoder to mirror the encoder; the "
-                       f"architecture has encoder {widths[1:-1]} and decoder {list(decoder_hidden)}")
-    stages = layerwise_training(x, widths, phase_train, ENCODER_SCOPES, DECODER_SCOPES,
-                                global_step, args.learning_rate, args.corruption or 0.0, loss_scale)
-    return Schedule(whole, stages, args.pretrain_epochs)
+
+    def __init__(self, args, x, phase_train, global_step, encoder_hidden, decoder_hidden,
+                 loss_scale=1.0):
+        self.x, self.phase_train, self.global_step = x, phase_train, global_step
+        self.batch_size = args.batch_size
+        self.per_stage, self.stages = args.pretrain_epochs, []
+        if args.pretrain != "layerwise":
+            return
+        widths = encoder_widths(args.n_code, encoder_hidden)
+        if list(decoder_hidden) != widths[-2:0:-1]:
+            raise LabError(f"--pretrain layerwise needs the decoder to mirror the encoder; the "
+                           f"architecture has encoder {widths[1:-1]} and decoder "
+                           f"{list(decoder_hidden)}")
+        self.decoder_scopes = decoder_scopes()
+        self.stages = layerwise_training(x, widths, phase_train, ENCODER_SCOPES,
+                                         self.decoder_scopes, global_step, args.learning_rate,
+                                         args.corruption or 0.0, loss_scale)
+
+    @property
+    def epochs(self):
+        """The epochs layer-wise training takes in all (0 without --pretrain layerwise)."""
+        return len(self.stages) * self.per_stage
+
+    def train(self, run, mnist, start_epoch, validation_fetches):
+        """Trains the layer-wise epochs from start_epoch on; returns the first epoch of the whole network.
+
+        Each epoch is validated (the whole network's loss, validation_fetches:
+        the loss and its summaries), saved and recorded like the slides' loop's.
+        """
+        if not self.stages or start_epoch >= run.args.epochs:
+            return start_epoch
+        train_writer, val_writer = run.writers
+        validation = {self.x: mnist.validation.images, self.phase_train: False}
+        for epoch in range(start_epoch, self.epochs):
+            stage = self.stages[epoch // self.per_stage]
+            if epoch == start_epoch or epoch % self.per_stage == 0:
+                self._announce(stage, epoch)
+            avg_cost = train_epoch(run.sess, run, stage.train_op, stage.cost, mnist.train,
+                                   self.batch_size, self._feed,
+                                   (stage.summary_op, train_writer, self.global_step))
+            validation_loss, *summaries = run.evaluate(validation_fetches, validation)
+            for summary in summaries:
+                val_writer.add_summary(summary, run.global_step)
+            print(f"Layer-wise epoch {epoch + 1:04d} ({stage.name} of {len(self.stages)}): "
+                  f"cost = {avg_cost:.9f}, validation loss = {validation_loss!s}{run.note}")
+            run.saver.save(run.sess, checkpoints.checkpoint_path(run.logdir, epoch + 1),
+                           global_step=self.global_step)
+            run.epoch_done(epoch + 1, avg_cost, validation_loss, stage.name)
+        print(f"Whole network from epoch {max(start_epoch, self.epochs) + 1}")
+        return max(start_epoch, self.epochs)
+
+    def _feed(self, minibatch_x, minibatch_y):
+        return {self.x: minibatch_x, self.phase_train: True}
+
+    def _announce(self, stage, epoch):
+        first = epoch // self.per_stage * self.per_stage
+        last = first + self.per_stage
+        when = f"epochs {first + 1}-{last}" if last > first + 1 else f"epoch {last}"
+        print(f"Layer-wise stage {stage.number} of {len(self.stages)}, {when}: "
+              f"{ENCODER_SCOPES[stage.number - 1]} ({stage.n_in}-{stage.n_out}) with "
+              f"{self.decoder_scopes[stage.number - 1]}; cost = its reconstruction error of its "
+              f"input")

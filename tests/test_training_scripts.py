@@ -28,9 +28,16 @@ def event_tags(folder):
     return tags, graph
 
 
+def summary_steps(folder, tag):
+    """The steps at which a TensorBoard event folder holds a value of tag, in order."""
+    import tensorflow.compat.v1 as tf
+    return sorted(event.step for path in glob.glob(os.path.join(folder, "events.out.tfevents.*"))
+                  for event in tf.train.summary_iterator(path)
+                  if any(value.tag == tag for value in event.summary.value))
+
+
 def test_deep_autoencoder_prints_the_slides_lines_and_writes_its_outputs(small_data, tmp_path):
-    result = run_main("autoencoder_mnist.py", 2, "--epochs", 2, "--summary-every", 2,
-                      *quick(small_data), cwd=tmp_path)
+    result = run_main("autoencoder_mnist.py", 2, "--epochs", 2, *quick(small_data), cwd=tmp_path)
     assert re.fullmatch(
         rf"Epoch: 0001 cost = \d+\.\d{{9}}\nValidation Loss: {NUMBER}\n"
         rf"Epoch: 0002 cost = \d+\.\d{{9}}\nValidation Loss: {NUMBER}\n"
@@ -55,6 +62,7 @@ def test_deep_autoencoder_prints_the_slides_lines_and_writes_its_outputs(small_d
     val_tags, val_graph = event_tags(str(logdir / "validation"))
     assert train_graph and not val_graph
     assert {t.split("/")[-1] for t in train_tags} == {"train_cost"}
+    assert summary_steps(str(logdir / "train"), "training/train_cost") == list(range(1, 11))
     assert {t.split("/")[-1].split("/")[0] for t in val_tags} >= {"val_cost"}
     assert any("input_image" in t for t in val_tags) and any("output_image" in t for t in val_tags)
 
@@ -249,21 +257,26 @@ def test_layerwise_training_runs_each_stage_then_the_whole_network(small_data, t
     from aelab import checkpoints
     result = run_main("denoising_autoencoder_mnist.py", 2, "--pretrain", "layerwise",
                       "--pretrain-epochs", 1, "--epochs", 5, *quick(small_data)[:-4],
-                      "--steps-per-epoch", 2, "--summary-every", 1, cwd=tmp_path)
+                      "--steps-per-epoch", 2, cwd=tmp_path)
     stages = re.findall(r"Layer-wise stage (\d) of 4, epoch (\d): (\S+) \((\d+)-(\d+)\) with ([^;]+);",
                         result.stdout)
     assert stages == [("1", "1", "encoder/hidden_1", "784", "1000", "decoder/output"),
                       ("2", "2", "encoder/hidden_2", "1000", "500", "decoder/hidden_3"),
                       ("3", "3", "encoder/hidden_3", "500", "250", "decoder/hidden_2"),
                       ("4", "4", "encoder/code", "250", "2", "decoder/hidden_1")]
+    assert re.findall(r"^Layer-wise epoch (\d{4}) \(layer (\d) of 4\): cost = \d+\.\d{9}, "
+                      rf"validation loss = {NUMBER} \(input corrupted, as in training\)$",
+                      result.stdout, re.M) == [("0001", "1"), ("0002", "2"), ("0003", "3"),
+                                               ("0004", "4")]
     assert "Whole network from epoch 5" in result.stdout
-    assert len(re.findall(r"^Epoch: \d{4} cost = ", result.stdout, re.M)) == 5
+    assert re.findall(r"^Epoch: (\d{4}) cost = ", result.stdout, re.M) == ["0005"]
     logdir = tmp_path / "dn_mnist_autoencoder_hidden=2_logs"
     assert [r["stage"] for r in read_record(str(logdir))] == [
         "layer 1", "layer 2", "layer 3", "layer 4", "whole network"]
     assert epochs_kept(logdir) == [1, 2, 3, 4, 5]
     train_tags, _ = event_tags(str(logdir / "train"))
     assert {"layerwise_1/train_cost", "layerwise_4/train_cost", "training/train_cost"} <= train_tags
+    assert summary_steps(str(logdir / "train"), "layerwise_2/train_cost") == [3, 4]  # every step
 
     def weights(epoch, name):
         prefix = [p for p in checkpoints.list_checkpoints(str(logdir))
@@ -301,7 +314,9 @@ def test_a_layerwise_run_stopped_mid_stage_resumes_in_that_stage(small_data, tmp
     again = run_main("autoencoder_mnist.py", *options, cwd=tmp_path)
     assert "Resuming from" in again.stdout and "(epoch 3, step 3)" in again.stdout
     assert again.stdout.splitlines()[1].startswith("Layer-wise stage 2 of 4, epochs 3-4: ")
-    assert re.findall(r"Epoch: (\d{4})", again.stdout) == [f"{e:04d}" for e in range(4, 10)]
+    assert re.findall(r"^Layer-wise epoch (\d{4})", again.stdout, re.M) == [
+        f"{e:04d}" for e in range(4, 9)]
+    assert re.findall(r"^Epoch: (\d{4})", again.stdout, re.M) == ["0009"]
     stages = [r["stage"] for r in read_record(str(tmp_path / "mnist_autoencoder_hidden=2_logs"))]
     assert stages == [f"layer {n}" for n in (1, 1, 2, 2, 3, 3, 4, 4)] + ["whole network"]
 
