@@ -81,7 +81,8 @@ def main(argv=None):
         return steps.ending(watch, watch.place, "this model is not saved",
                             then=f"A full run of {args.epochs} epochs takes a few minutes.")
 
-    # 결과 확인: 테스트 이미지 10개를 넣어 재구성된 이미지를 본다
+    # 모델 테스트 해보기: 앞에서부터 테스트 이미지 sample_size 개를 X 에 넣어 디코더의 출력을 얻고,
+    # 위에는 원본, 아래에는 재구성한 이미지를 그린다 (test images on top, reconstructions below)
     samples = sess.run(decoder, feed_dict={X: mnist.test.images[:sample_size]})
     fig, ax = plt.subplots(2, sample_size, figsize=(sample_size, 2.4))
     for i in range(sample_size):

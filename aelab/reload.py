@@ -57,15 +57,31 @@ def resolve(path, expect=None):
     raise CheckpointError(f"no checkpoint at {path}; {_nearby(path, expect)}")
 
 
-def _mismatch(prefix, variables):
-    """Why the checkpoint cannot fill these variables, or None.
+# The decoder's output layer: "output" in the kit, "code" on the slides (a handout may use either)
+SLIDES_NAME = ("decoder/output/", "decoder/code/")
+
+
+def saved_names(prefix, variables):
+    """{name in the checkpoint: variable}, taking the slides' scope name where the kit's is absent."""
+    saved = dict(tf.train.list_variables(prefix))
+    names = {}
+    for variable in variables:
+        name = variable.op.name
+        if name not in saved and name.startswith(SLIDES_NAME[0]):
+            name = name.replace(*SLIDES_NAME, 1)
+        names[name if name in saved else variable.op.name] = variable
+    return names
+
+
+def _mismatch(prefix, names):
+    """Why the checkpoint cannot fill these variables ({name in it: variable}), or None.
 
     Saver.restore does not compare shapes of resource variables, so a code of
     another size would load without complaint; hence this check first.
     """
     saved = dict(tf.train.list_variables(prefix))
-    for variable in variables:
-        name, shape = variable.op.name, variable.shape.as_list()
+    for name, variable in names.items():
+        shape = variable.shape.as_list()
         if name not in saved:
             return f"it has no {name}"
         if list(saved[name]) != shape:
@@ -103,9 +119,10 @@ class Autoencoder:
                                             config.get("decoder_hidden", model.DECODER_HIDDEN))
             self.sess = tf.Session(graph=self.graph)
             try:
-                mismatch = _mismatch(prefix, tf.global_variables())
+                names = saved_names(prefix, tf.global_variables())
+                mismatch = _mismatch(prefix, names)
                 if mismatch is None:
-                    tf.train.Saver(tf.global_variables()).restore(self.sess, prefix)
+                    tf.train.Saver(names).restore(self.sess, prefix)
             except (tf.errors.OutOfRangeError, tf.errors.DataLossError) as e:
                 others = [paths.shown(p) for p in
                           checkpoints.list_checkpoints(os.path.dirname(prefix) or ".") if p != prefix]

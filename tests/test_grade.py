@@ -24,8 +24,8 @@ MISTAKES = {
         (MODEL, "return tf.nn.sigmoid(layer_batch_norm(", "return tf.nn.relu(layer_batch_norm(", 4),
         (MODEL, "l2 = tf.sqrt(tf.reduce_sum(tf.square(tf.subtract(output, x)), 1))",
          "l2 = tf.reduce_sum(tf.square(tf.subtract(output, x)), 1)", 6),  # no square root
-        ("autoencoder_mnist.py", "feed_dict={x: minibatch_x, phase_train: True, **feed})",
-         "feed_dict={x: minibatch_x, phase_train: True})", 7),  # the denoising feed left out
+        ("autoencoder_mnist.py", "feed_dict={x: minibatch_x, phase_train: True})",
+         "feed_dict={x: minibatch_x, phase_train: False})", 7),  # batch norm not in training
         ("denoising_autoencoder_mnist.py",
          "c_x = (corrupt_input(x) * corrupt) + (x * (1 - corrupt))", "c_x = x", 9),
     ],

@@ -132,17 +132,19 @@ def stand_in_layer(input, weight_shape, bias_shape, phase_train):
     return tf.tanh(tf.matmul(input, W) + b)
 
 
-class StandInRun:
-    """What the loop's lines ask of runs.Run: the step count and when a summary is due."""
+def stand_in_encoder(x, n_code, phase_train, hidden=None):
+    """An encoder whose code tells what it was given: not the lab's encoder."""
+    return tf.concat([tf.reduce_sum(x, 1, keepdims=True), tf.reduce_max(x, 1, keepdims=True)], 1)
 
-    def __init__(self):
-        self.step = 0
 
-    def summary_due(self):
-        return (self.step + 1) % 2 == 0
+def stand_in_decoder(code, n_code, phase_train, hidden=None):
+    """A decoder whose output tells what it was given: not the lab's decoder."""
+    return tf.tile(code, [1, 392]) * 0.001
 
 
 class StandInWriter:
+    """What the loop's lines ask of a summary FileWriter: it keeps the steps it was given."""
+
     def __init__(self):
         self.steps = []
 

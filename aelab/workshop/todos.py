@@ -14,9 +14,10 @@ from types import SimpleNamespace
 import numpy as np
 
 from aelab import input_data
-from aelab.workshop.observing import (CLOSE, Obs, StandInRun, StandInWriter, building, fill,
+from aelab.workshop.observing import (CLOSE, Obs, StandInWriter, building, fill,
                                       fingerprint, fixed, module, need, run_region, shape,
-                                      stand_in_layer, stand_in_loss, tensorflow, tf, tf_module,
+                                      stand_in_decoder, stand_in_encoder, stand_in_layer,
+                                      stand_in_loss, tensorflow, tf, tf_module,
                                       variable_shapes)
 from aelab.workshop.source import Problem, Region, Todo
 
@@ -86,16 +87,10 @@ def observe_basic_test(handout, todo):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    with tf.Graph().as_default(), tf.Session() as sess:
-        X = tf.placeholder(tf.float32, [None, 784])
-        images = fixed((12, 784), 4)
-        ns = run_region(handout, todo, 0, {
-            "tf": tf_module(), "np": np, "plt": plt, "sample_size": 10, "X": X, "sess": sess,
-            "decoder": X * 0.5 + 0.25, "mnist": SimpleNamespace(test=SimpleNamespace(images=images))})
-    samples = need(ns, ["samples"], np.ndarray, "an array (what sess.run gives)")["samples"]
-    yield Obs("samples shape", list(samples.shape), "samples has shape {got}, expected {want}")
-    yield Obs("samples", fingerprint(samples), "samples differs from the reference: the "
-              "decoder's output for the first sample_size test images?", CLOSE)
+    images, samples = fixed((12, 784), 4), fixed((10, 784), 16)
+    ns = run_region(handout, todo, 0, {
+        "tf": tf_module(), "np": np, "plt": plt, "sample_size": 10, "samples": samples,
+        "mnist": SimpleNamespace(test=SimpleNamespace(images=images))})
     if "ax" not in ns:
         raise Problem("ax is not defined")
     shown, off = [], []
@@ -115,11 +110,11 @@ def observe_basic_test(handout, todo):
 
 
 TODO_3 = Todo(3, "모델 테스트 해보기",
-              "테스트 이미지 sample_size 개의 재구성(samples)을 구하고, 위에는 원본, 아래에는 "
-              "재구성을 28x28 로 imshow",
-              "samples: the decoder's output for the first sample_size test images; then the "
-              "2 x sample_size axes, test images on top and samples below, 28x28, axes off",
-              [Region("basic_autoencoder.py", "main", "samples", 3)],
+              "plt.subplots 로 2 x sample_size 칸을 만들고, 위에는 테스트 이미지, 아래에는 "
+              "samples 를 28x28 로 imshow (축은 끄기)",
+              "plt.subplots with 2 x sample_size axes: the test images on top and samples "
+              "below, each reshaped to 28x28 and shown with imshow, axes off",
+              [Region("basic_autoencoder.py", "main", "fig", 2)],
               observe_basic_test)
 
 
@@ -156,6 +151,11 @@ TODO_4 = Todo(4, "layer함수",
               observe_layer)
 
 
+def kit_name(name):
+    """A variable's name as the kit's decoder has it: its last scope "output", the slide's "code"."""
+    return name.replace("decoder/code/", "decoder/output/")
+
+
 def observe_encoder_decoder(handout, todo):
     model = module(handout, todo, MODEL)
     model["layer"] = stand_in_layer
@@ -164,9 +164,10 @@ def observe_encoder_decoder(handout, todo):
         phase_train = tf.placeholder(tf.bool, [])
         code = building(model["encoder"], x, 2, phase_train)
         output = building(model["decoder"], code, 2, phase_train)
-        yield Obs("variables", variable_shapes(), "variables")
+        yield Obs("variables", {kit_name(name): shape for name, shape in variable_shapes().items()},
+                  "variables")
         with tf.Session() as sess:
-            fill(sess, {v.op.name: v for v in tf.global_variables()})
+            fill(sess, {kit_name(v.op.name): v for v in tf.global_variables()})
             images = fixed((3, 784), 6)
             yield Obs("code", fingerprint(sess.run(code, {x: images})), "code differs from the "
                       "reference: each encoder layer on the one before, from x to the code?", CLOSE)
@@ -214,16 +215,15 @@ def observe_loss_and_training(handout, todo):
     yield from observe_loss_call(handout, todo, 3)
 
 
-def observe_loss_call(handout, todo, index=0):
-    images = fixed((2, 784), 12)
+def observe_loss_call(handout, todo, index):
     with tf.Graph().as_default():
         ns = run_region(handout, todo, index, {
             "tf": tf_module(), "loss": stand_in_loss, "output": tf.constant(fixed((2, 784), 11)),
-            "x": tf.constant(images), "c_x": tf.constant(images * (fixed((2, 784), 13) > 0.5))})
+            "x": tf.constant(fixed((2, 784), 12))})
         cost = need(ns, ("cost", "train_summary_op"), object, "")["cost"]
         with tf.Session() as sess:
             yield Obs("cost line", float(sess.run(cost)), "cost differs from the reference: "
-                      "does the loss compare the output with the clean x (not c_x)?", CLOSE)
+                      "the loss of the output against x?", CLOSE)
 
 
 TODO_6 = Todo(6, "손실 함수 정의 및 신경망 학습 알고리즘",
@@ -241,43 +241,42 @@ def observe_training_loop(handout, todo):
     with tf.Graph().as_default():
         x = tf.placeholder(tf.float32, [None, 784])
         phase_train = tf.placeholder(tf.bool, [])
-        extra = tf.placeholder_with_default(0.0, [])  # like the denoising script's corrupt
         W = tf.Variable(fixed((784, 1), 14, -0.1, 0.1))
-        cost = (tf.reduce_mean(tf.square(tf.matmul(x, W) - 1))
-                * (1 + tf.cast(phase_train, tf.float32)) * (1 + extra))
+        cost = tf.reduce_mean(tf.square(tf.matmul(x, W) - 1)) * (1 + tf.cast(phase_train, tf.float32))
         global_step = tf.Variable(0, trainable=False)
         train_op = tf.train.GradientDescentOptimizer(0.01).minimize(cost, global_step)
-        run, writer = StandInRun(), StandInWriter()
+        writer = StandInWriter()
         data = input_data.DataSet(fixed((20, 784), 15), np.zeros(20), seed=0)
         with tf.Session() as sess:
             sess.run(tf.global_variables_initializer())
             ns = {"tf": tf_module(), "np": np, "mnist": SimpleNamespace(train=data),
                   "batch_size": 4, "total_batch": 3, "sess": sess, "train_op": train_op, "cost": cost,
                   "train_summary_op": tf.summary.scalar("train_cost", cost), "x": x,
-                  "phase_train": phase_train, "feed": {extra: 1.0}, "run": run,
-                  "train_writer": writer, "global_step": global_step, "avg_cost": 0.0}
+                  "phase_train": phase_train, "train_writer": writer, "global_step": global_step,
+                  "avg_cost": 0.0}
             for i in range(3):
                 ns["i"] = i
                 run_region(handout, todo, 0, ns)
                 need(ns, ["new_cost"], (float, np.floating), "a number (the cost sess.run gives)")
-                run.step += 1
             yield Obs("steps", int(sess.run(global_step)), "global_step is {got} after 3 steps, "
                       "expected {want}: run train_op once per step")
             yield Obs("weights", fingerprint(sess.run(W)), "the weights after 3 steps differ from "
                       "the reference: feed x each minibatch of mnist.train.next_batch(batch_size), "
-                      "phase_train True and **feed?", CLOSE)
+                      "with phase_train True?", CLOSE)
             yield Obs("avg_cost", float(ns["avg_cost"]), "avg_cost is {got} after 3 steps, "
                       "expected {want}: add new_cost / total_batch at each step", CLOSE)
             yield Obs("summaries", writer.steps, "summaries were written at steps {got}, expected "
-                      "{want}: one train_writer summary, at the global step, whenever "
-                      "run.summary_due()")
+                      "{want}: train_writer.add_summary(train_summary, ...) at each step, at "
+                      "sess.run(global_step)")
 
 
 TODO_7 = Todo(7, "모델 학습시키기",
-              "미니배치를 가져와 train_op 와 cost 를 실행(phase_train True, **feed), "
-              "run.summary_due() 일 때 요약 기록, avg_cost 에 더하기",
-              "take a minibatch, run train_op and cost (phase_train True, **feed), write the "
-              "summary when run.summary_due(), add to avg_cost",
+              "next_batch 로 미니배치를 가져와 train_op, cost, train_summary_op 를 실행하고 "
+              "(x 와 phase_train True 를 feed), 요약을 global_step 에 기록, avg_cost 에 "
+              "new_cost/total_batch 를 더한다",
+              "take a minibatch with next_batch, run train_op, cost and train_summary_op "
+              "(feeding x, and phase_train True), write the summary at the global step, add "
+              "new_cost/total_batch to avg_cost",
               [Region("autoencoder_mnist.py", "train", "minibatch_x", 4)],
               observe_training_loop)
 
@@ -312,28 +311,52 @@ def observe_c_x(handout, todo):
     with tf.Graph().as_default():
         x = tf.placeholder(tf.float32, [None, 784])
         corrupt = tf.placeholder(tf.float32, [])
-        ns = run_region(handout, todo, 0, {"tf": tf_module(), "x": x, "corrupt": corrupt,
-                                           "corrupt_input": lambda t: t * tf.constant(mask)})
-        c_x = need(ns, ["c_x"], tf.Tensor, "a tensor")["c_x"]
+        ns = run_region(handout, todo, 0, {
+            "tf": tf_module(), "x": x, "corrupt": corrupt, "n_code": 2, "phase_train": False,
+            "encoder_hidden": (1000, 500, 250), "encoder": stand_in_encoder,
+            "corrupt_input": lambda t: t * tf.constant(mask)})
+        c_x, code = need(ns, ["c_x", "code"], tf.Tensor, "a tensor").values()
         with tf.Session() as sess:
             for value, meaning in ((1.0, "corrupt_input(x)"), (0.0, "x itself")):
-                got = sess.run(c_x, {x: fixed((4, 784), 9), corrupt: value})
-                yield Obs(f"c_x, corrupt {value:g}", fingerprint(got), f"c_x with corrupt = "
+                got = sess.run([c_x, code], {x: fixed((4, 784), 9), corrupt: value})
+                yield Obs(f"c_x, corrupt {value:g}", fingerprint(got[0]), f"c_x with corrupt = "
                           f"{value:g} differs from the reference: it should be {meaning}", CLOSE)
+                yield Obs(f"code, corrupt {value:g}", fingerprint(got[1]), "code differs from the "
+                          "reference: the encoder's input should be c_x", CLOSE)
 
 
 TODO_9 = Todo(9, "손상된 이미지 생성",
-              "corrupt 가 1 이면 corrupt_input(x), 0 이면 x 가 c_x 가 된다",
-              "c_x is corrupt_input(x) when corrupt is 1 and x when it is 0",
-              [Region("denoising_autoencoder_mnist.py", "denoising_autoencoder", "c_x", 1)],
+              "corrupt 가 1 이면 corrupt_input(x), 0 이면 x 가 c_x 가 된다; 인코더의 입력은 x 대신 c_x",
+              "c_x is corrupt_input(x) when corrupt is 1 and x when it is 0; the encoder's input "
+              "is c_x instead of x",
+              [Region("denoising_autoencoder_mnist.py", "denoising_autoencoder", "c_x", 2)],
               observe_c_x)
 
 
+def observe_denoising_loss(handout, todo):
+    images = fixed((2, 784), 12)
+    with tf.Graph().as_default():
+        ns = run_region(handout, todo, 0, {
+            "tf": tf_module(), "loss": stand_in_loss, "decoder": stand_in_decoder, "n_code": 2,
+            "phase_train": False, "decoder_hidden": (250, 500, 1000),
+            "code": tf.constant(fixed((2, 2), 11)), "x": tf.constant(images),
+            "c_x": tf.constant(images * (fixed((2, 784), 13) > 0.5))})
+        output, cost = need(ns, ("output", "cost"), tf.Tensor, "a tensor").values()
+        need(ns, ["train_summary_op"], object, "")
+        with tf.Session() as sess:
+            yield Obs("output", fingerprint(sess.run(output)), "output differs from the "
+                      "reference: the decoder's output for the code?", CLOSE)
+            yield Obs("cost", float(sess.run(cost)), "cost differs from the reference: does the "
+                      "loss compare the output with the clean x (not c_x)?", CLOSE)
+
+
 TODO_10 = Todo(10, "loss function",
-               "기본 오토인코더와 같은 손실 함수, 단 손상된 c_x 가 아닌 원본 x 와 비교",
-               "the same loss as the deep autoencoder, against the clean x (not c_x)",
-               [Region("denoising_autoencoder_mnist.py", "denoising_autoencoder", "cost", 1)],
-               observe_loss_call)
+               "output 은 code 를 디코더에 넣은 것; 손실 함수는 기본 오토인코더와 같지만 손상된 "
+               "c_x 가 아닌 원본 x 와 비교",
+               "output: the decoder of the code; the same loss as the deep autoencoder, against "
+               "the clean x (not c_x)",
+               [Region("denoising_autoencoder_mnist.py", "denoising_autoencoder", "output", 2)],
+               observe_denoising_loss)
 
 
 TODOS = (TODO_1, TODO_2, TODO_3, TODO_4, TODO_5, TODO_6, TODO_7, TODO_8, TODO_9, TODO_10)
