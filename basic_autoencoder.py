@@ -67,7 +67,7 @@ def main(argv=None):
     sess = tf.Session()
     sess.run(init)
     total_batch = min(int(mnist.train.num_examples / batch_size), args.steps_per_epoch)
-    with steps.Steps(total_batch) as watch:  # progress bar; Ctrl-C or NaN ends the `with`
+    with steps.Steps(total_batch, epochs=training_epoch) as watch:  # progress; Ctrl-C or NaN ends it
         for epoch in range(training_epoch):
             total_cost = 0
             for i in range(total_batch):

@@ -160,7 +160,7 @@ def move_aside(logdir):
                        f"that another program has open (TensorBoard, Explorer, a command prompt "
                        f"in it) cannot be renamed on Windows; close that program and run the same "
                        f"command again, or choose another --logdir") from None
-    print(f"Moved the earlier run to {aside}", file=sys.stderr)
+    print(f"Moved the earlier run to {aside}")
     return aside
 
 

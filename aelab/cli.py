@@ -10,8 +10,13 @@ from aelab.argtypes import positive_float, positive_int, seed
 KOREAN = "최적화 완료!"  # what the basic autoencoder prints last
 
 
-def add_training_arguments(parser, epochs, batch_size, learning_rate, seed_help=None):
-    """Adds the options every training script takes, with the script's defaults."""
+def add_training_arguments(parser, epochs, batch_size, learning_rate, seed_help=None,
+                           resumes=False):
+    """Adds the options every training script takes, with the script's defaults.
+
+    resumes: the script resumes runs, whose data a resume reads unless told otherwise
+    (runs.use_recorded_data).
+    """
     group = parser.add_argument_group("training")
     group.add_argument("--epochs", type=positive_int, default=epochs, metavar="N",
                        help=f"epochs to train (default: {epochs})")
@@ -25,7 +30,7 @@ def add_training_arguments(parser, epochs, batch_size, learning_rate, seed_help=
     group.add_argument("--steps-per-epoch", type=positive_int, default=math.inf, metavar="N",
                        help="train only N steps per epoch, for a quick demo or smoke test "
                             "(default: the whole training set, 550 steps for MNIST at batch 100)")
-    input_data.add_data_arguments(parser)
+    input_data.add_data_arguments(parser, input_data.RESUMED if resumes else None)
     return group
 
 

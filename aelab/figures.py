@@ -7,7 +7,6 @@ PNG and its path printed. Nothing waits for a window that cannot open.
 """
 
 import os
-import sys
 
 import matplotlib
 import matplotlib.pyplot as plt
@@ -58,7 +57,7 @@ def save_figure(fig, path):
     except OSError as e:
         raise FigureError(f"could not write the figure {path} ({e.strerror}); name a place you "
                           f"can write to (--save, --save-dir)") from None
-    print(f"Figure saved: {path}", file=sys.stderr)
+    print(f"Figure saved: {path}")
     return path
 
 
@@ -83,23 +82,25 @@ def finish_figure(fig, default_path, save=None, no_show=False):
 
 
 def loss_curve(epochs, train_costs, val_losses, title, stages=None,
-               ylabel="mean per-image L2 error"):
+               ylabel="mean per-image L2 error", marks=None):
     """The slides' loss curve: training cost and validation loss against epoch.
 
-    stages: optional name of each epoch's training stage; a dotted line and
-    the name mark where each stage begins. ylabel: what the loss measures.
+    stages: optional name of each epoch's training stage; marks: what to mark
+    where it changes (default: the stages), with a dotted line and the name.
+    ylabel: what the loss measures.
     """
     fig, ax = plt.subplots(figsize=(7, 4.5))
     marker = "o" if len(epochs) < 30 else None
     layered = bool(stages) and len(set(stages)) > 1
+    marks = marks or stages
     ax.plot(epochs, train_costs, color="tab:blue", marker=marker,
             label="training cost (of the stage trained)" if layered else "training cost")
     ax.plot(epochs, val_losses, label="validation loss", color="tab:orange", marker=marker)
-    if layered:
-        for i, stage in enumerate(stages):
-            if i == 0 or stage != stages[i - 1]:
+    if marks and len(set(marks)) > 1:
+        for i, mark in enumerate(marks):
+            if i == 0 or mark != marks[i - 1]:
                 ax.axvline(epochs[i] - 0.5, color="grey", linestyle=":", linewidth=1)
-                ax.annotate(stage, (epochs[i] - 0.4, 1), xycoords=("data", "axes fraction"),
+                ax.annotate(mark, (epochs[i] - 0.4, 1), xycoords=("data", "axes fraction"),
                             va="top", fontsize=8, color="dimgrey", rotation=90)
     ax.set_xlabel("epoch")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))

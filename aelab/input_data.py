@@ -19,6 +19,7 @@ program with one message saying what is wrong and what to do (`DataError`).
 
 import argparse
 import collections
+import difflib
 import gzip
 import hashlib
 import os
@@ -83,11 +84,14 @@ DEFAULT_DATASET = "mnist"
 CLASS_NAMES = {"mnist": tuple(str(digit) for digit in range(10)),
                "fashion": ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
                            "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")}
-# The first ten training labels of each dataset: MNIST's digits 5 0 4 1 9 ..., and
+# The first ten training and test labels of each dataset: MNIST's digits 5 0 4 1 9 ..., and
 # Fashion-MNIST's ankle boot, T-shirts, dress, ... (repacked copies have other checksums).
 FIRST_LABELS = {"mnist": (5, 0, 4, 1, 9, 2, 1, 3, 1, 4), "fashion": (9, 0, 0, 3, 0, 2, 7, 2, 5, 5)}
+FIRST_TEST_LABELS = {"mnist": (7, 2, 1, 0, 4, 1, 4, 9, 5, 9),
+                     "fashion": (9, 2, 1, 1, 6, 1, 4, 6, 5, 7)}
 DEFAULT_VALIDATION_SIZE = 5000  # as TensorFlow 1.x: 55,000 / 5,000 of MNIST's 60,000
 RECORDED = "the one recorded beside the checkpoint"  # the reload scripts' data defaults
+RESUMED = "the run's own when resuming"  # the training scripts' that resume
 
 Datasets = collections.namedtuple("Datasets", ["train", "validation", "test"])
 
@@ -101,17 +105,27 @@ class DamagedFile(DataError):
 
 
 def repair_advice(folder, dataset):
-    """How to replace a damaged file in folder, for the dataset that folder holds."""
-    name = dataset_name(dataset, folder)
+    """How to replace a damaged file in folder, by the dataset the folder holds.
+
+    Which one it holds is read from its labels where they are whole (a
+    workshop handout keeps Fashion-MNIST in MNIST's ./mnist/data/, where a
+    download would bring digits instead), else taken from the folder or `dataset`.
+    """
+    name = identify(folder) or dataset_name(dataset, folder)
     source = SOURCES[name]
     download = source.default_dirs[-1]
-    if os.path.realpath(folder) == os.path.realpath(download):
+    here = os.path.realpath(folder)
+    if here == os.path.realpath(download):
         return f"delete it and run again to download {source.title} again"
-    if any(os.path.realpath(folder) == os.path.realpath(d) for d in source.default_dirs):
-        return ("reinstall it (apt-get install --reinstall dataset-fashion-mnist)"
-                if name == "fashion" else "put a good copy there")
-    return (f"put a good copy there, or run with --dataset {name} and no --data-dir to "
-            f"download {source.title} into {download}")
+    download_there = (f"run with --dataset {name} and no --data-dir to download {source.title} "
+                      f"into {download}")
+    if name == "fashion":
+        debian = os.path.normpath(source.default_dirs[0])
+        if here == os.path.realpath(debian):
+            return "reinstall the package (sudo apt-get install --reinstall dataset-fashion-mnist)"
+        return (f"copy a good one over it from {debian} (sudo apt-get install "
+                f"dataset-fashion-mnist), or {download_there}")
+    return f"copy a good {source.title} file over it, or {download_there}"
 
 
 class DataSet:
@@ -204,7 +218,7 @@ def _read_idx(path, magic):
 
 def extract_images(path):
     """Returns the images of an IDX file as a (N, 784) float32 array in [0, 1]."""
-    print("Extracting", path, file=sys.stderr)
+    print("Extracting", path)
     images = _read_idx(path, IMAGE_MAGIC)
     flat = images.reshape(images.shape[0], IMAGE_SIDE * IMAGE_SIDE)
     return flat.astype(np.float32) * np.float32(1.0 / 255.0)
@@ -212,7 +226,7 @@ def extract_images(path):
 
 def extract_labels(path, one_hot=False):
     """Returns the labels of an IDX file: (N,) int64, or (N, 10) float32 one-hot."""
-    print("Extracting", path, file=sys.stderr)
+    print("Extracting", path)
     labels = _read_idx(path, LABEL_MAGIC).astype(np.int64)
     if labels.size and labels.max() >= NUM_CLASSES:
         raise DataError(f"{path} has label {labels.max()}; labels must be 0-{NUM_CLASSES - 1}")
@@ -300,7 +314,7 @@ def maybe_download(name, folder, source, mirrors=None):
     failures = []
     for mirror in mirrors:
         url = mirror + name
-        print(f"Downloading {url}", file=sys.stderr)
+        print(f"Downloading {url}")
         why = _download(url, path, source.checksums[name])
         if why is None:
             return path
@@ -329,12 +343,21 @@ def default_data_dir(dataset=DEFAULT_DATASET):
 
 
 def identify(folder):
-    """The dataset whose training labels the folder holds (by their first ten), or None."""
-    path = _find(folder, TRAIN_LABELS)
-    if path is None:
-        return None
-    first = tuple(int(label) for label in _read_idx(path, LABEL_MAGIC)[:len(FIRST_LABELS["mnist"])])
-    return next((name for name, labels in FIRST_LABELS.items() if labels == first), None)
+    """The dataset whose labels the folder holds (by the first ten of either labels file), or None.
+
+    A labels file that is missing or damaged says nothing; the other may.
+    """
+    for name, first_labels in ((TRAIN_LABELS, FIRST_LABELS), (TEST_LABELS, FIRST_TEST_LABELS)):
+        path = _find(folder, name)
+        try:
+            labels = _read_idx(path, LABEL_MAGIC) if path else ()
+        except DataError:
+            continue
+        first = tuple(int(label) for label in labels[:10])
+        found = next((dataset for dataset, known in first_labels.items() if known == first), None)
+        if found:
+            return found
+    return None
 
 
 def dataset_shown(dataset, data_dir):
@@ -395,31 +418,58 @@ def read_data_sets(train_dir=None, one_hot=False, validation_size=DEFAULT_VALIDA
         test=DataSet(test_images, test_labels, seed))
 
 
-def add_data_arguments(parser, recorded=False):
+def data_folder(text):
+    """--data-dir: a folder that is there (a mistyped name would otherwise be downloaded into).
+
+    The message names the nearest existing folder's entry that looks like it,
+    and only then the way to download into a new folder.
+    """
+    if os.path.isdir(text):
+        return text
+    if os.path.exists(text):
+        raise argparse.ArgumentTypeError(f"{text} is a file, not a folder; name the folder that "
+                                         f"holds the four IDX files")
+    parent, name = os.path.split(os.path.normpath(os.path.abspath(text)))
+    while not os.path.isdir(parent):
+        parent, name = os.path.split(parent)
+    near = difflib.get_close_matches(name, os.listdir(parent), n=1, cutoff=0.6)
+    guess = f" (did you mean {os.path.join(parent, near[0])}?)" if near else ""
+    raise argparse.ArgumentTypeError(
+        f"there is no folder {text}{guess}; check the path, or, to download the images into a "
+        f"new folder, create it first")
+
+
+def add_data_arguments(parser, recorded=None):
     """Adds --dataset, --data-dir and --validation-size, the data options of every script.
 
-    recorded: the defaults are those recorded beside a checkpoint (reload
-    scripts); call use_recorded_data once the checkpoint's config is known.
+    recorded: where the defaults are recorded: None (they are the defaults
+    below), RECORDED (beside a checkpoint: the reload scripts) or RESUMED (in
+    the run folder a training script resumes, else the defaults below); call
+    use_recorded_data once that config is known.
     """
     group = parser.add_argument_group("data")
     folders = "; ".join(f"{name}: {' or '.join(source.default_dirs)}"
                         for name, source in SOURCES.items())
+
+    def default(value):
+        return value if recorded is None else f"{value}, or {recorded}" if recorded == RESUMED \
+            else recorded
     group.add_argument("--dataset", choices=sorted(SOURCES),
                        default=None if recorded else DEFAULT_DATASET,
                        help=f"which images to download when --data-dir lacks them (default: "
-                            f"{RECORDED if recorded else DEFAULT_DATASET})")
-    group.add_argument("--data-dir", metavar="DIR", default=None,
-                       help=f"folder with the four IDX files (default: "
-                            f"{RECORDED if recorded else folders})")
+                            f"{default(DEFAULT_DATASET)})")
+    group.add_argument("--data-dir", metavar="DIR", default=None, type=data_folder,
+                       help=f"folder with the four IDX files (default: {default(folders)})")
     group.add_argument("--validation-size", metavar="N", type=count,
                        default=None if recorded else DEFAULT_VALIDATION_SIZE,
                        help=f"first N training images held out for validation (default: "
-                            f"{RECORDED if recorded else DEFAULT_VALIDATION_SIZE})")
+                            f"{default(DEFAULT_VALIDATION_SIZE)})")
     return group
 
 
 def use_recorded_data(args, config):
-    """Fills in the data options a reload script was not given from a checkpoint's config.
+    """Fills in the data options a script was not given from a checkpoint's config (a reload
+    script's, a resumed run's; {} for none: the defaults).
 
     Where neither --dataset nor --data-dir is given, the data recorded there is
     meant; its validation size is kept unless --validation-size is given. A

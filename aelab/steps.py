@@ -2,13 +2,20 @@
 
 `Steps` watches a loop: the first Ctrl-C (or SIGTERM, SIGHUP, Ctrl-Break)
 only asks the loop to stop at the end of the step under way, a cost that is
-not a finite number stops it too, and a progress bar runs within each epoch
-on a terminal. `ending` says how a stopped loop ended, for every script alike.
+not a finite number stops it too, and a progress line (tqdm) runs within
+each epoch on a terminal or in a Jupyter cell: the epoch out of the run's,
+its steps and the time the run has left. `ending` says how a stopped loop
+ended, for every script alike.
 """
 
 import math
 import signal
 import sys
+import time
+
+import tqdm
+
+from aelab import cli
 
 # Signals that ask a run to stop: Ctrl-C, `kill`/`timeout`/`docker stop`, a closed terminal or
 # ssh session, and Ctrl-Break on Windows (SIGHUP exists only on POSIX, SIGBREAK only on Windows).
@@ -22,32 +29,51 @@ def signal_name(signum):
     return keys.get(signum) or signal.Signals(signum).name
 
 
-class Progress:
-    """A progress bar for one epoch on stderr, drawn only when stderr is a terminal.
+def progress_stream():
+    """Where a progress line goes: standard error on a terminal, standard output in a Jupyter
+    cell (where standard error shows pink, for real problems), and nowhere when the output
+    goes to a file or a pipe."""
+    if cli.in_a_kernel():
+        return sys.stdout
+    return sys.stderr if getattr(sys.stderr, "isatty", lambda: False)() else None
 
-    It is redrawn with a carriage return and rubbed out with spaces, not with
-    terminal escape codes, which the classic Windows console prints as text.
+
+class Progress:
+    """The progress line of one epoch, drawn by tqdm where progress_stream says.
+
+    tqdm redraws it with a carriage return and rubs it out with spaces when the
+    epoch ends, with no terminal escape codes (which the classic Windows
+    console prints as text), so the slides' lines that follow stand alone.
     """
 
-    def __init__(self, total, label, every=10):
-        self.total, self.label, self.every = total, label, every
-        self.enabled = getattr(sys.stderr, "isatty", lambda: False)()
-        self.drawn = 0  # characters on the line now
+    FORMAT = "{desc} {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} [{elapsed}<{remaining}]{postfix}"
+    MININTERVAL = 0.2  # seconds between two redraws at most
 
-    def update(self, step, cost_value):
-        if self.enabled and (step % self.every == 0 or step == self.total):
-            done = 30 * step // self.total
-            text = (f"{self.label} [{'#' * done}{'.' * (30 - done)}] {step}/{self.total} "
-                    f"cost {cost_value:.4f}")
-            sys.stderr.write("\r" + text.ljust(self.drawn))
-            sys.stderr.flush()
-            self.drawn = max(self.drawn, len(text))
+    def __init__(self, total, label):
+        stream = progress_stream()
+        self.bar = stream and tqdm.tqdm(total=total, desc=label, file=stream, leave=False,
+                                        bar_format=self.FORMAT, ascii=" #",
+                                        mininterval=self.MININTERVAL)
+
+    def update(self, cost_value, run_left=None):
+        """One more step, with the epoch's mean cost so far and the run's time left (seconds)."""
+        if self.bar:
+            left = "" if run_left is None else f"; the run: {format_left(run_left)} left"
+            self.bar.set_postfix_str(f"cost {cost_value:.4f}{left}", refresh=False)
+            self.bar.update(1)
 
     def close(self):
-        if self.enabled and self.drawn:
-            sys.stderr.write("\r" + " " * self.drawn + "\r")
-            sys.stderr.flush()
-            self.drawn = 0
+        if self.bar:
+            self.bar.close()
+            self.bar = None
+
+
+def format_left(seconds):
+    """A time left as people say it: "about 3 min", "about 2 h 41 min", "under a minute"."""
+    minutes = round(seconds / 60)
+    if minutes < 1:
+        return "under a minute"
+    return f"about {minutes // 60} h {minutes % 60} min" if minutes >= 60 else f"about {minutes} min"
 
 
 class Stop(Exception):
@@ -61,20 +87,23 @@ class Steps:
     `check`) then ends the `with` block, and `stopped` says why:
     "interrupted" (by `signal`), or "diverged" when the cost was not finite
     (`bad_cost`). A second signal stops at once, for a user who cannot wait.
-    Every `total_batch` steps make an epoch, with its own progress bar
-    labelled `label` and the epoch's number.
+    Every `total_batch` steps make an epoch, with its own progress line
+    labelled `label`, the epoch's number and, where the run's last epoch
+    (`epochs`) is known, that number and the time the run has left.
     """
 
-    def __init__(self, total_batch, label="Epoch", epoch=0):
+    def __init__(self, total_batch, label="Epoch", epoch=0, epochs=None):
         self.total_batch, self.label = total_batch, label
         self.epoch = epoch     # the epoch under way (1-based), or the last one done
-        self.step = 0          # steps done in all
+        self.epochs = epochs   # the run's last epoch, where it is known
+        self.step = 0          # steps done in this process
         self.in_epoch = 0      # steps done in the current epoch
         self.stopped = None
         self.signal = None
         self.bad_cost = None
         self._cost_sum = 0.0
         self._progress = None
+        self._first = None     # when this process's first step ended (time.monotonic)
         self._previous_handlers = {}
 
     def _interrupt(self, signum, frame):
@@ -110,19 +139,29 @@ class Steps:
         return kind is Stop
 
     def step_done(self, new_cost):
-        """Counts a finished step and draws the progress bar; ends the block if the run must stop."""
+        """Counts a finished step and draws the progress line; ends the block if the run must stop."""
         if self.in_epoch in (0, self.total_batch):
             self.epoch, self.in_epoch, self._cost_sum = self.epoch + 1, 0, 0.0
-            self._progress = Progress(self.total_batch, f"{self.label} {self.epoch:04d}")
+            of = f"/{self.epochs}" if self.epochs else ""
+            self._progress = Progress(self.total_batch, f"{self.label} {self.epoch:04d}{of}")
+        self._first = self._first or time.monotonic()
         self.step += 1
         self.in_epoch += 1
         self._cost_sum += new_cost
         if not math.isfinite(new_cost):
             self.stopped, self.bad_cost = "diverged", new_cost
-        self._progress.update(self.in_epoch, self._cost_sum / self.in_epoch)
+        self._progress.update(self._cost_sum / self.in_epoch, self.run_left())
         if self.in_epoch == self.total_batch:
             self._end_progress()
         self.check()
+
+    def run_left(self):
+        """Seconds the run has left at this process's pace since its first step (the ends of
+        epochs included), or None before there is a pace or where the run's end is not known."""
+        if not self.epochs or self.step < 2:
+            return None
+        pace = (time.monotonic() - self._first) / (self.step - 1)
+        return pace * ((self.epochs - self.epoch + 1) * self.total_batch - self.in_epoch)
 
     def check(self):
         """Ends the `with` block (raises Stop) if a stop was asked for."""

@@ -31,6 +31,7 @@ import pytest  # noqa: E402
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FASHION_DIR = os.environ.get("FASHION_MNIST_DIR", "/usr/share/datasets/fashion-mnist")
 NUMBER = r"\d+\.\d+"
+EXTRACTING = r"(?:Extracting \S+\n){4}"  # what reading the data prints first, as TensorFlow 1.x did
 POSIX_ONLY = pytest.mark.skipif(os.name == "nt", reason="POSIX signals and terminals")
 LINUX_ONLY = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 # Interrupting a child as a user does: Ctrl-C where signals are POSIX's, to a child that takes
@@ -153,6 +154,12 @@ def run_scripts(folder, *commands):
     commands = [[str(part) for part in command] for command in commands]
     done = run_process(["-c", _RUN_SCRIPTS, json.dumps(commands)], cwd=folder)
     return [Result(*result) for result in json.loads(done.stdout.splitlines()[-1])]
+
+
+def as_seen(text):
+    """Text written to a Jupyter cell as its page shows it: a carriage return starts the line
+    again (the progress line redrawn, then rubbed out)."""
+    return "\n".join(line.rsplit("\r", 1)[-1] for line in text.split("\n"))
 
 
 def last_line(result):
@@ -323,6 +330,13 @@ class TrainedRuns:
         """A copy of one run folder (DEEP or DENOISING) in `into`, to change; returns its path."""
         target = os.path.join(into, which)
         shutil.copytree(os.path.join(self.base, which), target)
+        return target
+
+    def link(self, which, into):
+        """One run folder again in `into`, its files hard links (no copying): to add files to,
+        never to change one; returns its path."""
+        target = os.path.join(into, which)
+        shutil.copytree(os.path.join(self.base, which), target, copy_function=os.link)
         return target
 
 

@@ -152,7 +152,7 @@ def test_download_tries_mirrors_in_order_and_verifies(tmp_path, mirror, capsys):
     data = read_data_sets(str(target), mirrors=[dead, mirror])
     assert data.test.num_examples == 500
     assert sorted(os.listdir(target)) == sorted(FILES)
-    assert "Downloading " + dead + FILES[0] in capsys.readouterr().err
+    assert "Downloading " + dead + FILES[0] in capsys.readouterr().out
     # Files present and valid are not fetched again, even with no mirror at all.
     assert read_data_sets(str(target), mirrors=[]).test.num_examples == 500
 

@@ -15,8 +15,8 @@ import matplotlib
 import pytest
 
 from aelab import checkpoints, cli, faults, figures, paths, record, steps
-from conftest import (REPO, TrainedRuns, epochs_kept, last_line, quick, run_main, run_process,
-                      script_env)
+from conftest import (REPO, TrainedRuns, as_seen, epochs_kept, last_line, quick, run_main,
+                      run_process, script_env)
 
 LOGDIR = TrainedRuns.DEEP
 
@@ -140,20 +140,53 @@ def test_the_checker_table_in_a_pipe_of_another_encoding(handout, encoding):
     assert table.strip().endswith("0 of 10 TODOs ok")
 
 
-def test_the_progress_bar_uses_no_escape_codes(monkeypatch):
-    """The classic Windows console prints escape codes as text: the bar is rubbed out with spaces."""
-    class Terminal(io.StringIO):
-        def isatty(self):
-            return True
+class Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_the_progress_line_uses_no_escape_codes(monkeypatch):
+    """The classic Windows console prints escape codes as text: the line is rubbed out with spaces."""
     terminal = Terminal()
     monkeypatch.setattr(sys, "stderr", terminal)
-    bar = steps.Progress(20, "Epoch 0001", every=1)
+    monkeypatch.setattr(steps.Progress, "MININTERVAL", 0)  # every step drawn
+    bar = steps.Progress(20, "Epoch 0004/1000")
     for step in range(1, 21):
-        bar.update(step, 1.0 / step)
+        bar.update(1.0 / step, 9720.0)
     bar.close()
     shown = terminal.getvalue()
-    assert "\033" not in shown and "20/20 cost 0.0500" in shown
+    assert "\033" not in shown
+    assert "\rEpoch 0004/1000 100%|" in shown and "| 20/20 [" in shown
+    assert "], cost 0.0500; the run: about 2 h 42 min left" in shown
     assert shown.endswith("\r" + " " * len(shown.split("\r")[-2]) + "\r")
+
+
+@pytest.mark.parametrize("where", ["terminal", "file", "Jupyter cell"])
+def test_the_progress_line_goes_where_it_is_seen_and_nowhere_else(where, monkeypatch):
+    """On a terminal's stderr; in a Jupyter cell on stdout (its stderr is pink, for real
+    problems); not at all into output sent to a file or a pipe."""
+    out, err = io.StringIO(), Terminal() if where == "terminal" else io.StringIO()
+    monkeypatch.setattr(sys, "stdout", out)
+    monkeypatch.setattr(sys, "stderr", err)
+    monkeypatch.setattr(cli, "in_a_kernel", lambda: where == "Jupyter cell")
+    watch = steps.Steps(3, epochs=2)
+    for _ in range(6):
+        watch.step_done(0.5)
+    drawn = {"terminal": err, "file": None, "Jupyter cell": out}[where]
+    for stream in (out, err):
+        assert ("Epoch 0002/2" in stream.getvalue()) == (stream is drawn), where
+
+
+def test_the_time_left_is_the_runs(monkeypatch):
+    """The pace since the first step, times the steps left in the whole run."""
+    now = [100.0]
+    monkeypatch.setattr(steps.time, "monotonic", lambda: now[0])
+    watch = steps.Steps(10, epoch=4, epochs=1000)  # resumed after epoch 4 of 1000
+    watch.step_done(1.0)  # the first step ends at 100 s: no pace yet
+    assert watch.run_left() is None
+    now[0] = 102.0
+    watch.step_done(1.0)  # the second takes 2 s
+    assert watch.run_left() == pytest.approx(2.0 * ((1000 - 4) * 10 - 2))
 
 
 def test_no_standard_error_at_all(tmp_path):
@@ -208,7 +241,10 @@ def test_a_script_in_a_jupyter_kernel(trained, tmp_path, kernel_in):
     long = kernel.execute(f"%run {script} 2 --epochs 50 --batch-size 10 --steps-per-epoch 100 "
                           f"--data-dir {trained.data} --validation-size 500 --logdir long",
                           interrupt_after="Validation Loss:")
-    assert re.search(r"^Epoch: 0001 cost = \d+\.\d{9}\nValidation Loss: \d+\.\d+\n", long.stdout)
+    assert re.search(r"^Epoch: 0001 cost = \d+\.\d{9}\nValidation Loss: \d+\.\d+\n",
+                     as_seen(long.stdout), re.M), long.stdout
+    assert re.search(r"\rEpoch 0001/50 +\d+%\|", long.stdout)  # the progress line, in the cell
+    assert "Extracting" not in long.stderr and "%|" not in long.stderr
     assert re.search(r"Stopped by Ctrl-C in epoch (2, at step \d+ of 100|1); last checkpoint: ",
                      long.stderr), long
     assert not long.errors and "SystemExit" not in long.stderr  # one line, the kernel goes on

@@ -1,5 +1,6 @@
 """The theory half made runnable: linear autoencoder = PCA, cross-entropy, corruption level, manifold."""
 
+import glob
 import json
 import os
 import re
@@ -10,7 +11,7 @@ import tensorflow.compat.v1 as tf
 
 import linear_ae_vs_pca as lin
 from aelab import checkpoints, model
-from conftest import (NUMBER, Result, once_per_session, run_main, write_idx_dataset,
+from conftest import (EXTRACTING, NUMBER, Result, once_per_session, run_main, write_idx_dataset,
                       write_low_rank_dataset)
 
 QUICK = ["--validation-size", 500, "--steps-per-epoch", 5, "--seed", 1]
@@ -98,8 +99,10 @@ def theory_runs(tmp_path_factory):
 @pytest.mark.slow
 def test_cross_entropy_runs_say_so_record_it_and_resume_only_as_such(theory_runs):
     base, data, deep, _ = theory_runs
-    assert re.fullmatch(rf"Epoch: 0001 cost = \d+\.\d{{9}}\nValidation Loss: {NUMBER} \(cross-entropy\)\n"
-                        rf"Optimization Finished!\nTest Loss: {NUMBER} \(cross-entropy\)\n", deep.stdout)
+    assert re.fullmatch(rf"{EXTRACTING}Epoch: 0001 cost = \d+\.\d{{9}}\n"
+                        rf"Validation Loss: {NUMBER} \(cross-entropy\)\n"
+                        rf"Optimization Finished!\nTest Loss: {NUMBER} \(cross-entropy\)\n"
+                        r"Figure saved: mnist_autoencoder_hidden=2_logs/loss_curve.png\n", deep.stdout)
     logdir = base / "mnist_autoencoder_hidden=2_logs"
     assert json.loads((logdir / "model_config.json").read_text())["loss"] == "cross-entropy"
     record = (logdir / "record.csv").read_text().splitlines()
@@ -110,14 +113,14 @@ def test_cross_entropy_runs_say_so_record_it_and_resume_only_as_such(theory_runs
 
 
 @pytest.mark.slow
-def test_corruption_level_is_recorded_and_used_by_dn_ae_test(theory_runs):
+def test_corruption_level_is_recorded_and_used_by_dn_ae_test(theory_runs, tmp_path):
     base, data, _, noisy = theory_runs
     assert "(input corrupted, as in training)" in noisy.stdout
     logdir = base / "dn_mnist_autoencoder_hidden=2_logs"
     assert json.loads((logdir / "model_config.json").read_text())["corruption"] == 0.25
-    result = run_main("dn_ae_test.py", logdir, "--no-show", cwd=base)
+    result = run_main("dn_ae_test.py", logdir, "--save-dir", tmp_path, cwd=base)
     assert "(mean over 500, 25% of pixels zeroed, as the model was trained):" in result.stdout
-    told = run_main("dn_ae_test.py", logdir, "--corruption", 0.4, "--no-show", cwd=base)
+    told = run_main("dn_ae_test.py", logdir, "--corruption", 0.4, "--save-dir", tmp_path, cwd=base)
     assert "40% of pixels zeroed, --corruption" in told.stdout
     bad = run_main("denoising_autoencoder_mnist.py", 2, "--corruption", 1.5, cwd=base, check=False)
     assert bad.returncode == 2 and "argument --corruption: must be a number from 0 to below 1" in bad.stderr
@@ -137,26 +140,28 @@ def test_masking_noise_keeps_the_share_it_is_asked_to(corruption):
 @pytest.mark.slow
 def test_reload_scripts_read_the_new_checkpoints_and_draw_the_manifold(theory_runs, tmp_path):
     base, data, _, _ = theory_runs
-    result = run_main("ae_vs_pca.py", base / "mnist_autoencoder_hidden=2_logs", "--no-show", cwd=tmp_path)
+    result = run_main("ae_vs_pca.py", base / "mnist_autoencoder_hidden=2_logs", "--save-dir", "figs",
+                      cwd=tmp_path)
     assert re.search(r"deep autoencoder \(cross-entropy\), epoch 1\s+2\s+\d\.\d{5}", result.stdout)
-    assert "Figure saved: ./ae_vs_pca_manifold.png" in result.stderr
+    assert "Figure saved: figs/ae_vs_pca_manifold_epoch0001.png" in result.stdout
     from PIL import Image
-    with Image.open(tmp_path / "ae_vs_pca_manifold.png") as image:
+    with Image.open(tmp_path / "figs" / "ae_vs_pca_manifold_epoch0001.png") as image:
         assert image.size[0] > 1.4 * image.size[1]  # the codes beside the mosaic
     shifts = run_main("dn_ae_test.py", base / "dn_mnist_autoencoder_hidden=2_logs",
-                 base / "mnist_autoencoder_hidden=2_logs", "--no-show", cwd=tmp_path)
+                      base / "mnist_autoencoder_hidden=2_logs", "--save-dir", "figs", cwd=tmp_path)
     lines = shifts.stdout.splitlines()
     start = lines.index("How far corruption moves the code (mean distance from a corrupted image's "
                         "code to its clean image's code, relative to the spread of the clean codes):")
     assert re.fullmatch(r"  denoising autoencoder \(25% masking\), epoch 1\s+\d+\.\d{4}",
                         lines[start + 1])
     assert re.fullmatch(r"  deep autoencoder \(cross-entropy\), epoch 1\s+\d+\.\d{4}", lines[start + 2])
-    assert (tmp_path / "dn_ae_test_codes.png").is_file()
+    assert (tmp_path / "figs" / "dn_ae_test_codes_epoch0001.png").is_file()
 
 
 @pytest.mark.slow
 def test_no_manifold_for_a_wider_code(tmp_path, small_data):
     run_main("autoencoder_mnist.py", 3, "--epochs", 1, "--data-dir", small_data, *QUICK, cwd=tmp_path)
     result = run_main("ae_vs_pca.py", "mnist_autoencoder_hidden=3_logs", "--no-show", cwd=tmp_path)
-    assert "ae_vs_pca_codes.png" in result.stderr and "ae_vs_pca_manifold" not in result.stderr
-    assert not os.path.exists(tmp_path / "ae_vs_pca_manifold.png")
+    assert "ae_vs_pca_codes_epoch0001.png" in result.stdout
+    assert "ae_vs_pca_manifold" not in result.stdout
+    assert glob.glob(str(tmp_path / "mnist_autoencoder_hidden=3_logs" / "ae_vs_pca_*.png"))

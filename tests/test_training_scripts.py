@@ -13,8 +13,9 @@ import pytest
 from PIL import Image
 
 import autoencoder_mnist
-from conftest import (INTERRUPT, NUMBER, POSIX_ONLY, REPO, epochs_kept, quick, read_record,
-                      run_main, script_env, signal_at_step)
+from aelab import steps
+from conftest import (EXTRACTING, INTERRUPT, NUMBER, POSIX_ONLY, REPO, epochs_kept, quick,
+                      read_record, run_main, script_env, signal_at_step)
 
 
 def event_tags(folder):
@@ -39,9 +40,10 @@ def summary_steps(folder, tag):
 def test_deep_autoencoder_prints_the_slides_lines_and_writes_its_outputs(small_data, tmp_path):
     result = run_main("autoencoder_mnist.py", 2, "--epochs", 2, *quick(small_data), cwd=tmp_path)
     assert re.fullmatch(
-        rf"Epoch: 0001 cost = \d+\.\d{{9}}\nValidation Loss: {NUMBER}\n"
+        rf"{EXTRACTING}Epoch: 0001 cost = \d+\.\d{{9}}\nValidation Loss: {NUMBER}\n"
         rf"Epoch: 0002 cost = \d+\.\d{{9}}\nValidation Loss: {NUMBER}\n"
-        rf"Optimization Finished!\nTest Loss: {NUMBER}\n", result.stdout), result.stdout
+        rf"Optimization Finished!\nTest Loss: {NUMBER}\n"
+        r"Figure saved: mnist_autoencoder_hidden=2_logs/loss_curve.png\n", result.stdout), result.stdout
     assert "\r" not in result.stderr  # no progress bar when stderr is not a terminal
     logdir = tmp_path / "mnist_autoencoder_hidden=2_logs"
     assert epochs_kept(logdir) == [1, 2]
@@ -91,7 +93,7 @@ def test_restart_moves_the_earlier_run_aside(trained, tmp_path):
     assert "Resuming" not in result.stdout
     aside = glob.glob(str(tmp_path / f"{trained.DEEP}.*"))
     assert len(aside) == 1
-    assert f"Moved the earlier run to {trained.DEEP}." in result.stderr
+    assert f"Moved the earlier run to {trained.DEEP}." in result.stdout
     assert epochs_kept(aside[0]) == [1, 2, 3]
     assert epochs_kept(tmp_path / trained.DEEP) == [1]
 
@@ -153,9 +155,10 @@ def test_missing_n_code_is_a_usage_error_with_status_2(tmp_path):
 def test_denoising_script_uses_its_own_folder_and_says_its_losses_are_on_corrupted_input(
         trained, tmp_path):
     assert re.fullmatch(
-        rf"Epoch: 0001 cost = \d+\.\d{{9}}\n"
+        rf"{EXTRACTING}Epoch: 0001 cost = \d+\.\d{{9}}\n"
         rf"Validation Loss: {NUMBER} \(input corrupted, as in training\)\n"
-        rf"Optimization Finished!\nTest Loss: {NUMBER} \(input corrupted, as in training\)\n",
+        rf"Optimization Finished!\nTest Loss: {NUMBER} \(input corrupted, as in training\)\n"
+        r"Figure saved: dn_mnist_autoencoder_hidden=2_logs/loss_curve.png\n",
         trained.outputs["denoising"].stdout), trained.outputs["denoising"].stdout
     logdir = trained.denoising()
     with open(os.path.join(logdir, "model_config.json")) as f:
@@ -185,16 +188,16 @@ def test_a_diverging_cost_stops_the_run_with_a_message(small_data, tmp_path):
 def test_basic_autoencoder_prints_its_lines_and_saves_its_figure_without_a_display(
         small_data, tmp_path):
     result = run_main("basic_autoencoder.py", "--epochs", 2, *quick(small_data), cwd=tmp_path)
-    assert re.fullmatch(r"Epoch: 0001 Avg. cost = \d\.\d{4}\nEpoch: 0002 Avg. cost = \d\.\d{4}\n"
-                        r"최적화 완료!\n", result.stdout), result.stdout
-    assert "Figure saved: basic_autoencoder.png" in result.stderr
+    assert re.fullmatch(EXTRACTING + r"Epoch: 0001 Avg. cost = \d\.\d{4}\nEpoch: 0002 Avg. cost = "
+                        r"\d\.\d{4}\n최적화 완료!\nFigure saved: basic_autoencoder.png\n",
+                        result.stdout), result.stdout
     with Image.open(tmp_path / "basic_autoencoder.png") as image:
         width, height = image.size
     assert width > 3 * height  # two rows of ten images
 
     saved = run_main("basic_autoencoder.py", "--epochs", 1, "--save", "out/fig.png",
                      *quick(small_data), cwd=tmp_path)
-    assert "Figure saved: out/fig.png" in saved.stderr
+    assert "Figure saved: out/fig.png" in saved.stdout
     assert (tmp_path / "out" / "fig.png").is_file()
 
 
@@ -211,11 +214,16 @@ def test_deep_autoencoder_learns_on_real_fashion_mnist(fashion_dir, tmp_path):
 
 
 @POSIX_ONLY
-def test_progress_bar_on_a_terminal(small_data, tmp_path):
-    """The bar is drawn on a terminal (here a pseudo-terminal), and rubbed out with spaces."""
+def test_progress_bar_on_a_terminal(small_data, tmp_path, monkeypatch):
+    """The line is drawn on a terminal (here a pseudo-terminal), and rubbed out with spaces."""
+    import fcntl
     import pty
+    import struct
+    import termios
     import threading
     master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 120, 0, 0))  # 120 columns
+    monkeypatch.setattr(steps.Progress, "MININTERVAL", 0)  # every step drawn
     seen = []
     reader = threading.Thread(target=lambda: seen.extend(iter(lambda: _read(master), b"")))
     reader.start()
@@ -228,10 +236,11 @@ def test_progress_bar_on_a_terminal(small_data, tmp_path):
         reader.join(timeout=10)
         os.close(master)
     shown = b"".join(seen).decode(errors="replace")
-    assert "\rEpoch 0001 [" in shown and "5/5 cost" in shown
+    assert "\rEpoch 0001/1 " in shown, shown  # the epoch out of the run's
+    assert re.search(r"\| 5/5 \[\d\d:\d\d<00:00\], cost \d+\.\d{4}; the run: under a minute left", shown)
     assert "\033" not in shown  # no escape codes, which the classic Windows console prints
-    assert re.search(r"\r {40,}\r", shown)  # the bar is rubbed out before the slides' lines
-    assert "[" not in result.stdout and result.stdout.startswith("Epoch: 0001 cost = ")
+    assert re.search(r"\r {40,}\r", shown)  # the line is rubbed out before the slides' lines
+    assert "|" not in result.stdout and "Epoch: 0001 cost = " in result.stdout
 
 
 def wait_for_rows(logdir, rows, proc):
@@ -313,7 +322,8 @@ def test_a_layerwise_run_stopped_mid_stage_resumes_in_that_stage(small_data, tmp
     assert stopped.returncode == 130
     again = run_main("autoencoder_mnist.py", *options, cwd=tmp_path)
     assert "Resuming from" in again.stdout and "(epoch 3, step 3)" in again.stdout
-    assert again.stdout.splitlines()[1].startswith("Layer-wise stage 2 of 4, epochs 3-4: ")
+    assert re.search(r"^Resuming from .*\n(?:Extracting .*\n)*Layer-wise stage 2 of 4, epochs 3-4: ",
+                     again.stdout, re.M), again.stdout
     assert re.findall(r"^Layer-wise epoch (\d{4})", again.stdout, re.M) == [
         f"{e:04d}" for e in range(4, 9)]
     assert re.findall(r"^Epoch: (\d{4})", again.stdout, re.M) == ["0009"]

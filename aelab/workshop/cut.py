@@ -22,7 +22,7 @@ from aelab.workshop.source import KIT, REFERENCE_FILE, Handout, handout_files
 from aelab.workshop.todos import TODOS
 
 HANDOUT_REQUIREMENTS = ("tensorflow", "tensorboard", "numpy", "matplotlib", "scikit-learn",
-                        "pillow", "filelock")
+                        "pillow", "filelock", "tqdm")
 
 
 def _assigned(node):
