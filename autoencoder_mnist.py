@@ -129,7 +129,7 @@ def parse_args(argv, model=record.AUTOENCODER):
                     "Ctrl-C stops after the current step; the same command resumes.")
     parser.add_argument("n_code", metavar="N_CODE", type=argtypes.positive_int,
                         help="size of the code, the encoder's last layer (the slides use 2)")
-    cli.add_training_arguments(parser, training_epochs, batch_size, learning_rate)
+    cli.add_training_arguments(parser, training_epochs, batch_size, learning_rate, resumes=True)
     group = runs.add_run_arguments(parser, model, "N_CODE")
     group.add_argument("--precision", choices=["float32", "mixed"], default="float32",
                        help="mixed: bfloat16 matrix products on a CPU that has bfloat16 "
@@ -149,6 +149,7 @@ def parse_args(argv, model=record.AUTOENCODER):
     args.model = model
     args.corruption = getattr(args, "corruption", None)
     args.logdir = args.logdir or record.default_logdir(model, args.n_code)
+    runs.use_recorded_data(args)  # a resume with no data option: the run's own data
     stacking.check_pretrain(parser, args)
     return args
 

@@ -47,13 +47,14 @@ def parse_args(argv):
                     "components: reconstruction error, and the angles between the two subspaces.")
     parser.add_argument("n_code", metavar="K", type=argtypes.positive_int,
                         help="size of the code, and the number of principal components")
-    cli.add_training_arguments(parser, training_epochs, batch_size, learning_rate)
+    cli.add_training_arguments(parser, training_epochs, batch_size, learning_rate, resumes=True)
     runs.add_run_arguments(parser, record.LINEAR_AUTOENCODER, "K")
     figures.add_figure_arguments(parser, FIGURE_FILE)
     args = parser.parse_args(argv)
     if args.n_code > 784:
         parser.error(f"argument K: at most 784 (the pixels of an image), not {args.n_code}")
     args.logdir = args.logdir or record.default_logdir(record.LINEAR_AUTOENCODER, args.n_code)
+    runs.use_recorded_data(args)  # a resume with no data option: the run's own data
     return args
 
 

@@ -24,14 +24,21 @@ TITLES = {AUTOENCODER: "deep autoencoder", DENOISING_AUTOENCODER: "denoising aut
           LINEAR_AUTOENCODER: "linear autoencoder"}
 # What a run learns, as its options name it: a run is resumed only with the same. The
 # values are those of configs written before an option existed.
-LEARNS = {"loss": "l2", "corruption": 0.5, "pretrain": "none", "pretrain_epochs": 5}
+LEARNS = {"loss": "l2", "pretrain": "none", "pretrain_epochs": 5}
+# How each epoch was trained: a resume may change these, and says so; record.csv keeps each
+# epoch's, and model_config.json the epochs of each value (its "trained_with").
+# Each with how a resume names the new value, and how it names an earlier one.
+TRAINED_WITH = {"learning_rate": ("at learning rate {}", "at {}"),
+                "batch_size": ("at batch size {}", "at batch size {}"),
+                "corruption": ("at corruption {}", "at {}"),
+                "data": ("with the data in {}", "on the data in {}")}
 LOSS_LABELS = {"l2": "mean per-image L2 error", "cross-entropy": "mean per-image cross-entropy",
                "squared error": "mean squared error per pixel"}
 WHOLE_NETWORK = "whole network"  # the stage of an epoch that trains every layer
 CONFIG_FILE = "model_config.json"
 RECORD_FILE = "record.csv"
 RECORD_FIELDS = ["epoch", "global_step", "train_cost", "val_loss", "seconds", "train_seconds",
-                 "stage", "precision"]
+                 "stage", "precision", *TRAINED_WITH]
 LOSS_CURVE_FILE = "loss_curve.png"
 
 
@@ -43,12 +50,81 @@ def default_logdir(model, n_code):
 
 
 def settings(args, more):
-    """What model_config.json records of a run: its options, what it learns, and `more`."""
-    learns = {key: getattr(args, key) for key in LEARNS if getattr(args, key, None) is not None}
+    """What model_config.json records of a run: its options, what it learns, and `more`.
+
+    "data" is the folder the images are read from, whether named or the default one.
+    """
+    learns = {key: getattr(args, key) for key in [*LEARNS, "corruption"]
+              if getattr(args, key, None) is not None}
     return {"learning_rate": args.learning_rate, "batch_size": args.batch_size,
             "dataset": input_data.dataset_name(args.dataset, args.data_dir),
             "data_dir": os.path.abspath(args.data_dir) if args.data_dir else None,
+            "data": os.path.abspath(args.data_dir or input_data.default_data_dir(args.dataset)),
             "validation_size": args.validation_size, **learns, **more}
+
+
+def epoch_settings(settings):
+    """An epoch's row values of how it was trained (TRAINED_WITH), as record.csv writes them."""
+    return {key: str(settings[key]) for key in TRAINED_WITH if settings.get(key) is not None}
+
+
+def spans(rows, config, key):
+    """[(first epoch, last epoch, value)] of a setting over the recorded epochs, as written in
+    record.csv; rows from before the record kept it take the config's value (the run's
+    setting when it last started)."""
+    found = []
+    for row in rows:
+        value = row.get(key) or (str(config[key]) if config.get(key) is not None else "")
+        epoch = int(row["epoch"])
+        if found and found[-1][2] == value:
+            found[-1] = (found[-1][0], epoch, value)
+        else:
+            found.append((epoch, epoch, value))
+    return found
+
+
+def resume_note(rows, config, settings):
+    """The line a resume says where it trains on with another value of how the run learns, or None.
+
+    "resuming at learning rate 0.01; epochs 1-3 were trained at 0.001 (--restart starts over)"
+    """
+    said = []
+    for key, (now_said, then_said) in TRAINED_WITH.items():
+        now = epoch_settings(settings).get(key)
+        earlier = [span for span in spans(rows, config, key) if span[2]]
+        if now is None or not earlier or earlier[-1][2] == now:
+            continue
+        first, *later = earlier
+        were = [_trained(first, then_said)] + [f"{_epochs(a, b)} {then_said.format(value)}"
+                                               for a, b, value in later]
+        said.append(f"resuming {now_said.format(now)}; {', '.join(were)}")
+    return "; ".join(said) + " (--restart starts over)" if said else None
+
+
+def _epochs(first, last):
+    return f"epoch {first}" if first == last else f"epochs {first}-{last}"
+
+
+def _trained(span, then_said):
+    first, last, value = span
+    return f"{_epochs(first, last)} {'was' if first == last else 'were'} trained {then_said.format(value)}"
+
+
+def trained_with(rows, config):
+    """model_config.json's record of the epochs of each value of how the run was trained."""
+    return {key: [[a, b, value] for a, b, value in spans(rows, config, key) if value]
+            for key in TRAINED_WITH}
+
+
+def settings_at(config, epoch):
+    """The config as it was for a checkpoint of `epoch`: how that epoch was trained, where
+    the config's trained_with says; the config's own values otherwise."""
+    at = dict(config)
+    for key, values in (config.get("trained_with") or {}).items():
+        for first, last, value in values:
+            if first <= (epoch or 0) <= last and key in at:
+                at[key] = type(at[key])(value) if at[key] is not None else value
+    return at
 
 
 def loss_note(model, settings):
@@ -131,10 +207,17 @@ def append_record(logdir, row):
 
 
 def write_loss_curve(logdir, rows, title, loss="l2", also=None, show=False):
-    """Draws the record's rows as the slides' loss curve into logdir (and `also`); shows it if asked."""
+    """Draws the record's rows as the slides' loss curve into logdir (and `also`); shows it if asked.
+
+    Where a resume changed how the run learns, the curve marks the epoch, with the new value.
+    """
     costs = [[float(r.get(key) or "nan") for r in rows] for key in ("train_cost", "val_loss")]
-    fig = figures.loss_curve([int(r["epoch"]) for r in rows], *costs, title,
-                             [r.get("stage") or WHOLE_NETWORK for r in rows], LOSS_LABELS[loss])
+    stages = [r.get("stage") or WHOLE_NETWORK for r in rows]
+    changed = [key for key in TRAINED_WITH if len({r.get(key) for r in rows if r.get(key)}) > 1]
+    marks = [", ".join([stage] + [f"{key.replace('_', ' ')} {os.path.basename(r.get(key) or '?')}"
+                                  for key in changed]) for stage, r in zip(stages, rows)]
+    fig = figures.loss_curve([int(r["epoch"]) for r in rows], *costs, title, stages,
+                             LOSS_LABELS[loss], marks)
     try:
         figures.save_figure(fig, os.path.join(logdir, LOSS_CURVE_FILE))
         if also:

@@ -17,7 +17,7 @@ import time
 import numpy as np
 import tensorflow.compat.v1 as tf
 
-from aelab import checkpoints, faults, figures, lock, record, steps
+from aelab import checkpoints, faults, figures, input_data, lock, record, steps
 
 
 def add_run_arguments(parser, model, n_code_name):
@@ -29,6 +29,18 @@ def add_run_arguments(parser, model, n_code_name):
                        help="start over instead of resuming; an earlier run in the folder is "
                             "moved aside to DIR.<date-time>, not deleted")
     return group
+
+
+def use_recorded_data(args):
+    """A resume given no data option reads the data its run was trained on, as a reload does;
+    a fresh start (or --restart) reads the default data."""
+    config = None
+    if not args.restart and checkpoints.list_checkpoints(args.logdir):
+        try:
+            config = record.load_config(args.logdir)
+        except ValueError:  # Run says what is wrong with it
+            pass
+    input_data.use_recorded_data(args, config or {})
 
 
 def in_batches(sess, fetches, feed_dict, batch):
@@ -90,7 +102,7 @@ class Run:
     def __init__(self, args, model, total_batch, curve_is_the_figure=True, **more):
         self.args, self.model, self.logdir = args, model, args.logdir
         self.curve_is_the_figure = curve_is_the_figure
-        self.steps = steps.Steps(total_batch)
+        self.steps = steps.Steps(total_batch, epochs=args.epochs)
         self.settings = record.settings(args, more)
         self.note = record.loss_note(model, self.settings)  # said after each validation loss
         self.checkpoint_bytes = None  # of the session's graph, known in the `with` block
@@ -98,6 +110,7 @@ class Run:
             self.logdir, model, args.n_code, self.settings)
         self.lock = lock.FolderLock(self.logdir)
         self.sess = self.saver = self.resume_from = None
+        self.recorded = {}  # the config of the run resumed, as it was
         self.start_epoch = 0
         self.rows, self.writers = [], []
         self.problem = None  # what could not be written, when a write failed
@@ -126,8 +139,13 @@ class Run:
             print(f"Resuming from {self.resume_from} (epoch {self.start_epoch}, step {step})")
         self.steps.epoch = self.start_epoch
         self.rows = checkpoints.recorded_rows(self.logdir, self.start_epoch)
+        if self.resume_from:
+            self.recorded = record.load_config(self.logdir) or {}
+            note = record.resume_note(self.rows, self.recorded, self.settings)
+            if note:
+                print(note, file=sys.stderr)
         record.write_record(self.logdir, self.rows)
-        record.save_config(self.logdir, self.model, self.args.n_code, **self.settings)
+        self._save_config()
         if self.start_epoch >= self.args.epochs:
             print(f"{self.logdir} already holds {self.start_epoch} epochs (--epochs "
                   f"{self.args.epochs}); nothing to train. Use a larger --epochs to go on.",
@@ -163,12 +181,19 @@ class Run:
         row = dict(epoch=epoch, global_step=self.global_step, train_cost=f"{avg_cost:.9f}",
                    val_loss=f"{validation_loss:.7g}", seconds=f"{now - self._epoch_started:.3f}",
                    train_seconds=f"{self._steps_ended - self._epoch_started:.3f}", stage=stage,
-                   precision=self.settings.get("precision", "float32"))
+                   precision=self.settings.get("precision", "float32"),
+                   **record.epoch_settings(self.settings))
         record.append_record(self.logdir, row)
         self.rows.append(row)
+        self._save_config()
         checkpoints.retain(self.logdir)
         self._epoch_started = now
         self.steps.check()
+
+    def _save_config(self):
+        """model_config.json: the run's settings now, and the epochs trained with each value."""
+        record.save_config(self.logdir, self.model, self.args.n_code, **self.settings,
+                           trained_with=record.trained_with(self.rows, self.recorded))
 
     def __enter__(self):
         """Stops first, writing nothing, where the graph would not fit in memory; then watches."""

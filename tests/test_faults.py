@@ -9,10 +9,11 @@ import signal
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 import tensorflow.compat.v1 as tf
 
-from aelab import lock, runs
+from aelab import input_data, lock, runs
 from conftest import (INTERRUPT, LINUX_ONLY, POSIX_ONLY, REPO, TrainedRuns, epochs_kept,
                       last_line, quick, read_record, run_main, script_env, signal_at_step)
 
@@ -158,10 +159,11 @@ def test_read_only_places(trained, small_data, tmp_path):
                           "--logdir", target / "run", cwd=tmp_path, check=False)
         assert result.returncode == 1 and "Traceback" not in result.stderr
         assert last_line(result).startswith(f"error: could not write into {target / 'run'}: ")
-        figure = run_main("dn_ae_test.py", trained.denoising(), "--save", target / "x.png",
+        figure = run_main("dn_ae_test.py", trained.denoising(), "--save-dir", target,
                           cwd=tmp_path, check=False)
         assert figure.returncode == 1 and "denoising autoencoder, epoch 1" in figure.stdout
-        assert last_line(figure).startswith(f"error: could not write the figure {target / 'x.png'} (")
+        assert last_line(figure).startswith(
+            f"error: could not write the figure {target / 'dn_ae_test_epoch0001.png'} (")
         folder = run_main("ae_vs_pca.py", trained.denoising(), "--save-dir", target,
                           cwd=tmp_path, check=False)
         assert folder.returncode == 1 and "Traceback" not in folder.stderr
@@ -336,13 +338,31 @@ def test_damaged_data_advice_names_the_right_dataset(small_data, tmp_path):
     (tmp_path / "data" / "t10k-labels-idx1-ubyte.gz").write_bytes(b"not gzip")
     result = run_main("autoencoder_mnist.py", 2, "--data-dir", small_data, "--dataset", "fashion",
                       cwd=tmp_path, check=False)
-    assert last_line(result).endswith("is not a gzip file (Not a gzipped file (b'no')); put a good "
-                                      "copy there, or run with --dataset fashion and no --data-dir "
-                                      "to download Fashion-MNIST into ./fashion-mnist/data/")
+    assert last_line(result).endswith(
+        "is not a gzip file (Not a gzipped file (b'no')); copy a good one over it from "
+        f"{os.path.normpath(input_data.SOURCES['fashion'].default_dirs[0])} (sudo apt-get install "
+        "dataset-fashion-mnist), or run with --dataset fashion and no --data-dir to download "
+        "Fashion-MNIST into ./fashion-mnist/data/")
+
+
+def test_damaged_fashion_in_mnists_folder_is_not_sent_to_download_digits(tmp_path, monkeypatch):
+    """A handout keeps Fashion-MNIST in ./mnist/data/: its labels say what it is."""
+    from conftest import write_idx_files
+    first = list(input_data.FIRST_LABELS["fashion"])
+    images = np.zeros((20, 28, 28), np.uint8)
+    write_idx_files(str(tmp_path / "mnist" / "data"),
+                    {"train": (images, np.array(first * 2, np.uint8)),
+                     "t10k": (images, np.array(first * 2, np.uint8))})
+    (tmp_path / "mnist" / "data" / "t10k-images-idx3-ubyte.gz").write_bytes(b"not gzip")
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(input_data.DataError) as info:
+        input_data.read_data_sets("./mnist/data/", validation_size=5)  # MNIST's folder
+    assert "copy a good one over it from" in info.value.message
+    assert "download MNIST" not in info.value.message and "delete it" not in info.value.message
 
 
 def test_which_checkpoints_each_reload_script_takes(trained, tmp_path):
-    taken = run_main("ae_vs_pca.py", trained.denoising(), "--no-show", cwd=tmp_path)
+    taken = run_main("ae_vs_pca.py", trained.denoising(), "--save-dir", tmp_path, cwd=tmp_path)
     assert "denoising autoencoder, epoch 1" in taken.stdout  # any autoencoder of the kit
     (tmp_path / "empty").mkdir()
     nothing = run_main("dn_ae_test.py", tmp_path / "empty" / "run", cwd=tmp_path, check=False)

@@ -16,7 +16,7 @@ def parse_args(argv):
     make = commands.add_parser("make", help="write the student folder")
     make.add_argument("folder", metavar="DIR", help="a new (or empty) folder")
     source = make.add_mutually_exclusive_group()
-    source.add_argument("--data-dir", metavar="SRC",
+    source.add_argument("--data-dir", metavar="SRC", type=input_data.data_folder,
                         help="copy the four IDX files from SRC into DIR/mnist/data/, so the "
                              "class runs offline (default: students download MNIST)")
     source.add_argument("--dataset", choices=sorted(input_data.SOURCES),
