@@ -20,7 +20,6 @@ training images:
 """
 
 import argparse
-import os
 from types import SimpleNamespace
 
 from aelab import quiet_tensorflow  # noqa: F401  (first: TensorFlow starts without its start-up lines)
@@ -45,12 +44,7 @@ def parse_args(argv):
                              "DIR/model-checkpoint-0005-2750, or one of its .index/.meta/.data "
                              "files; several checkpoints of one run add the by-epoch figure")
     input_data.add_data_arguments(parser, recorded=True)
-    group = parser.add_argument_group("figures")
-    group.add_argument("--save-dir", metavar="DIR", default=None,
-                       help="write the PNGs into DIR (default: the current folder, "
-                            "when there is no display or with --no-show)")
-    group.add_argument("--no-show", action="store_true",
-                       help="do not open windows; write the PNGs instead")
+    reload.add_figure_arguments(parser)
     return parser.parse_args(argv)
 
 
@@ -98,17 +92,18 @@ def manifold(method, labels, names):
     grid = np.array([[x, y] for y in ys for x in xs])
     tiles = method.model.decode(grid).reshape(grid_size, grid_size, 28, 28)
     mosaic = tiles.transpose(0, 2, 1, 3).reshape(grid_size * 28, grid_size * 28)
-    fig, (codes_ax, images_ax) = plt.subplots(1, 2, figsize=(14, 7.4), sharex=True, sharey=True)
+    fig, (codes_ax, images_ax) = plt.subplots(1, 2, figsize=(14, 7.4))
     figures.scatter_classes(codes_ax, method.test_codes, labels, names, size=3)
     figures.class_legend(codes_ax, below=True)
     codes_ax.set_title("test codes")
     step = (high - low) / (grid_size - 1)
-    images_ax.imshow(mosaic, cmap="gray", vmin=0, vmax=1, aspect="auto",
-                     extent=(low[0] - step[0] / 2, high[0] + step[0] / 2,
-                             low[1] - step[1] / 2, high[1] + step[1] / 2))
+    region = (low[0] - step[0] / 2, high[0] + step[0] / 2, low[1] - step[1] / 2, high[1] + step[1] / 2)
+    images_ax.imshow(mosaic, cmap="gray", vmin=0, vmax=1, extent=region)
     images_ax.set_title(f"the decoder on a {grid_size} x {grid_size} grid of codes")
-    codes_ax.set_xlim(low[0] - step[0] / 2, high[0] + step[0] / 2)
-    codes_ax.set_ylim(low[1] - step[1] / 2, high[1] + step[1] / 2)
+    for ax in (codes_ax, images_ax):  # the same region on both, each tile drawn square
+        ax.set_xlim(*region[:2])
+        ax.set_ylim(*region[2:])
+        ax.set_aspect(step[0] / step[1])
     fig.suptitle(f"The manifold of {method.label}: which codes make which images")
     return fig
 
@@ -147,15 +142,15 @@ def main(argv=None):
     compare_figure = figures.image_rows(
         [("test images", images), (pca.label, pca.outputs), (ae.label, ae.outputs)],
         f"Reconstructions: PCA and autoencoder, N_CODE={last.n_code}")
-    outputs = [(scatter, "ae_vs_pca_codes.png"), (compare_figure, "ae_vs_pca_reconstructions.png")]
+    outputs = [(scatter, "ae_vs_pca_codes"), (compare_figure, "ae_vs_pca_reconstructions")]
     if len(models) > 1:
         by_epoch = figures.image_rows([("test images", images)] + [(m.label, m.outputs) for m in ae_methods],
                                       "Reconstructions of the same test images by checkpoint")
-        outputs.append((by_epoch, "ae_vs_pca_epochs.png"))
+        outputs.append((by_epoch, "ae_vs_pca_epochs"))
     if last.n_code == 2:
-        outputs.append((manifold(ae, test.labels, names), "ae_vs_pca_manifold.png"))
-    save_dir = args.save_dir or "."
-    figures.finish_figures([(fig, os.path.join(save_dir, name)) for fig, name in outputs],
+        outputs.append((manifold(ae, test.labels, names), "ae_vs_pca_manifold"))
+    figures.finish_figures([(fig, reload.figure_path(last, name, args.save_dir))
+                            for fig, name in outputs],
                            save=args.save_dir is not None, no_show=args.no_show)
     return 0
 

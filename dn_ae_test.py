@@ -18,7 +18,6 @@ well, its reconstructions and codes of the same damaged images come beside:
 """
 
 import argparse
-import os
 
 from aelab import quiet_tensorflow  # noqa: F401  (first: TensorFlow starts without its start-up lines)
 import matplotlib.pyplot as plt
@@ -27,7 +26,6 @@ from aelab import argtypes, cli, figures, input_data, record, reload
 
 sample_size = 10  # test images shown
 shown_pairs = 300  # test images whose clean and corrupted codes are joined in the code figure
-FIGURE_FILE = "dn_ae_test.png"
 
 
 def parse_args(argv):
@@ -48,7 +46,7 @@ def parse_args(argv):
     parser.add_argument("--seed", type=argtypes.seed, default=0,
                         help="seed of the corruption, so reruns show the same images (default: 0)")
     input_data.add_data_arguments(parser, recorded=True)
-    figures.add_figure_arguments(parser, f"{FIGURE_FILE} and dn_ae_test_codes.png")
+    reload.add_figure_arguments(parser)
     return parser.parse_args(argv)
 
 
@@ -121,10 +119,11 @@ def main(argv=None):
                              f"Denoising autoencoder, N_CODE={denoiser.n_code}: "
                              f"filling in missing pixels")
     names = input_data.CLASS_NAMES[input_data.dataset_shown(args.dataset, args.data_dir)]
-    codes_path = os.path.splitext(args.save)[0] + "_codes.png" if args.save else "dn_ae_test_codes.png"
-    figures.finish_figures([(fig, args.save or FIGURE_FILE),
-                            (codes_figure(panels, mnist.test.labels, names), codes_path)],
-                           save=bool(args.save), no_show=args.no_show)
+    figures.finish_figures(
+        [(fig, reload.figure_path(denoiser, "dn_ae_test", args.save_dir)),
+         (codes_figure(panels, mnist.test.labels, names),
+          reload.figure_path(denoiser, "dn_ae_test_codes", args.save_dir))],
+        save=args.save_dir is not None, no_show=args.no_show)
     return 0
 
 

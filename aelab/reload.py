@@ -37,7 +37,7 @@ def _nearby(path, expect=None):
         scripts = " or ".join(record.TRAINED_BY[model] for model in expect or record.MODELS)
         return f"no checkpoints in {folder} either; train one first with {scripts}"
     shown = [paths.shown(p) for p in found[-6:]]
-    return "checkpoints there: " + ", ".join(shown)
+    return f"checkpoints in {paths.shown(folder)} and its run folders: " + ", ".join(shown)
 
 
 def resolve(path, expect=None):
@@ -99,11 +99,11 @@ class Autoencoder:
 
     def __init__(self, prefix, config):
         self.prefix = prefix
-        self.config = config
-        self.name = config["model"]
-        self.n_code = config["n_code"]
         parsed = checkpoints.parse(prefix)
         self.epoch = parsed[0] if parsed else None
+        self.config = record.settings_at(config, self.epoch)  # as this epoch was trained
+        self.name = config["model"]
+        self.n_code = config["n_code"]
         self.graph = tf.Graph()
         with self.graph.as_default():
             # The slides' model for inference: no corruption, batch norm's moving averages
@@ -167,6 +167,25 @@ class Autoencoder:
     def decode(self, codes):
         """(N, n_code) codes -> (N, 784) images: the decoder alone, fed the codes."""
         return self._run(self.output, self.code, np.asarray(codes, np.float32))
+
+
+def add_figure_arguments(parser):
+    """--save-dir and --no-show of a reload script, whose figures go beside the checkpoint it read."""
+    group = parser.add_argument_group("figures")
+    group.add_argument("--save-dir", metavar="DIR", default=None,
+                       help="write the PNGs into DIR (default: the folder of the checkpoint, "
+                            "when there is no display or with --no-show); each is named for "
+                            "the figure and the checkpoint's epoch")
+    group.add_argument("--no-show", action="store_true",
+                       help="do not open windows; write the PNGs instead")
+    return group
+
+
+def figure_path(model, name, save_dir=None):
+    """Where a reload script writes a figure of model: <name>_epoch<epoch>.png in save_dir, or
+    beside the checkpoint, so that figures of other runs and epochs do not overwrite it."""
+    epoch = "" if model.epoch is None else f"_epoch{model.epoch:04d}"
+    return os.path.join(save_dir or os.path.dirname(model.prefix) or os.curdir, f"{name}{epoch}.png")
 
 
 def load(path, expect=None):

@@ -28,16 +28,22 @@ TABLE_ROW = r"{label}\s+2\s+\d\.\d{{5}}\s+\d+\.\d{{4}}\s+\d+\.\d%"
 
 @pytest.mark.parametrize("which", ["folder", "prefix", "index file"])
 def test_ae_vs_pca_table_and_figures_from_each_path_style(trained, tmp_path, which):
-    path = {"folder": trained.deep(), "prefix": trained.deep("model-checkpoint-0003-15"),
-            "index file": trained.deep("model-checkpoint-0003-15.index")}[which]
+    """The figures go beside the checkpoint read, named for it, and their paths are printed."""
+    run = trained.link(trained.DEEP, tmp_path)
+    path = {"folder": run, "prefix": os.path.join(run, "model-checkpoint-0003-15"),
+            "index file": os.path.join(run, "model-checkpoint-0003-15.index")}[which]
     result = run_main("ae_vs_pca.py", path, "--no-show", cwd=tmp_path)
     assert re.search(TABLE_ROW.format(label=r"PCA, 2 components"), result.stdout), result.stdout
     assert re.search(TABLE_ROW.format(label=r"deep autoencoder, epoch 3"), result.stdout)
     assert "Test set: 500 MNIST-format images" in result.stdout
-    assert tile_rows(tmp_path / "ae_vs_pca_reconstructions.png") == 3  # test, PCA, autoencoder
-    with Image.open(tmp_path / "ae_vs_pca_codes.png") as image:
+    written = ["codes", "reconstructions", "manifold"]
+    assert [f"Figure saved: {os.path.join(run, f'ae_vs_pca_{name}_epoch0003.png')}"
+            for name in written] == re.findall(r"^Figure saved: .*$", result.stdout, re.M)
+    figure = os.path.join(run, "ae_vs_pca_{}_epoch0003.png").format
+    assert tile_rows(figure("reconstructions")) == 3  # test, PCA, autoencoder
+    with Image.open(figure("codes")) as image:
         assert image.size[0] > 1.6 * image.size[1]  # two scatter plots side by side
-    assert not (tmp_path / "ae_vs_pca_epochs.png").exists()
+    assert sorted(os.listdir(tmp_path)) == [trained.DEEP]  # nothing in the current folder
 
 
 def test_ae_vs_pca_several_checkpoints_give_a_row_per_epoch(trained, tmp_path):
@@ -47,27 +53,28 @@ def test_ae_vs_pca_several_checkpoints_give_a_row_per_epoch(trained, tmp_path):
     for epoch in (1, 2, 3):
         assert re.search(TABLE_ROW.format(label=f"deep autoencoder, epoch {epoch}"), result.stdout)
     assert result.stdout.count("PCA, 2 components") == 1
-    assert "Figure saved: figs/ae_vs_pca_epochs.png" in result.stderr
-    assert tile_rows(tmp_path / "figs" / "ae_vs_pca_epochs.png") == 4  # test images + 3 epochs
+    assert "Figure saved: figs/ae_vs_pca_epochs_epoch0003.png" in result.stdout
+    assert tile_rows(tmp_path / "figs" / "ae_vs_pca_epochs_epoch0003.png") == 4  # test + 3 epochs
 
 
 def test_dn_ae_test_with_and_without_a_plain_autoencoder(trained, tmp_path):
-    result = run_main("dn_ae_test.py", trained.denoising("model-checkpoint-0001-5.meta"),
+    run = trained.link(trained.DENOISING, tmp_path)
+    result = run_main("dn_ae_test.py", os.path.join(run, "model-checkpoint-0001-5.meta"),
                       cwd=tmp_path)
-    lines = result.stdout.splitlines()
+    lines = [line for line in result.stdout.splitlines() if not line.startswith("Extracting ")]
     assert lines[0] == ("L2 error against the clean test images (mean over 500, "
                         "50% of pixels zeroed, as the model was trained):")
     assert re.fullmatch(r"  corrupted input\s+\d+\.\d{4}", lines[1])
     assert re.fullmatch(r"  denoising autoencoder, epoch 1\s+\d+\.\d{4}", lines[2])
-    assert "Figure saved: dn_ae_test.png" in result.stderr
-    assert "Figure saved: dn_ae_test_codes.png" in result.stderr
-    assert tile_rows(tmp_path / "dn_ae_test.png") == 3  # original, corrupted, reconstructed
+    for name in ("dn_ae_test", "dn_ae_test_codes"):
+        assert f"Figure saved: {os.path.join(run, name)}_epoch0001.png" in result.stdout
+    assert tile_rows(os.path.join(run, "dn_ae_test_epoch0001.png")) == 3  # original, corrupted, rec.
 
     both = run_main("dn_ae_test.py", trained.denoising("model-checkpoint-0001-5.data-00000-of-00001"),
-                    trained.deep(), "--save", "both.png", cwd=tmp_path)
+                    trained.deep(), "--save-dir", "both", cwd=tmp_path)
     assert re.search(r"  deep autoencoder, epoch 3\s+\d+\.\d{4}", both.stdout)
-    assert tile_rows(tmp_path / "both.png") == 4
-    assert (tmp_path / "both_codes.png").is_file()
+    assert tile_rows(tmp_path / "both" / "dn_ae_test_epoch0001.png") == 4
+    assert (tmp_path / "both" / "dn_ae_test_codes_epoch0001.png").is_file()
 
 
 def test_dn_ae_test_corruption_strength(trained, tmp_path):
@@ -90,12 +97,13 @@ def _fails(script, *args, cwd):
 def test_wrong_checkpoint_arguments_each_get_one_clear_line(trained, tmp_path):
     ae, dn, runs = trained.deep, trained.denoising, trained.base
     assert _fails("ae_vs_pca.py", ae("model-checkpoint-0009-45"), cwd=tmp_path) == (
-        f"error: no checkpoint at {ae('model-checkpoint-0009-45')}; checkpoints there: "
+        f"error: no checkpoint at {ae('model-checkpoint-0009-45')}; checkpoints in "
+        f"{os.path.relpath(ae(), tmp_path)} and its run folders: "
         + ", ".join(os.path.relpath(ae(f"model-checkpoint-000{e}-{5 * e}"), tmp_path)
                     for e in (1, 2, 3)))
     message = _fails("ae_vs_pca.py", os.path.join(runs, "nowhere", "x"), cwd=runs)
     assert message.startswith(f"error: no checkpoint at {os.path.join(runs, 'nowhere', 'x')}; "
-                              "checkpoints there: ")
+                              "checkpoints in . and its run folders: ")  # runs: the nearest
     assert "mnist_autoencoder_hidden=2_logs/model-checkpoint-0003-15" in message
 
     empty = tmp_path / "empty_logs"
