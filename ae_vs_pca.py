@@ -73,18 +73,18 @@ def compare(models, train, test):
     return pca_methods, ae_methods
 
 
-def scatter_codes(panels, labels, names):
+def scatter_codes(panels, labels, names, data):
     """Side-by-side scatter plots of test codes, one colour and marker per class."""
     fig, axes = plt.subplots(1, len(panels), figsize=(6.5 * len(panels), 6), squeeze=False)
     for ax, (title, points) in zip(axes[0], panels):
         figures.scatter_classes(ax, points, labels, names)
         ax.set_title(title, fontsize=10)
     figures.class_legend(axes[0][-1])
-    fig.suptitle("Test codes: PCA and autoencoder")
+    fig.suptitle(f"Codes of the {data} test images: PCA and autoencoder")
     return fig
 
 
-def manifold(method, labels, names):
+def manifold(method, labels, names, data):
     """The decoder on a grid over the region the 2-number test codes fill, beside those codes."""
     low, high = np.percentile(method.test_codes, [1, 99], axis=0)
     xs = np.linspace(low[0], high[0], grid_size)
@@ -95,7 +95,7 @@ def manifold(method, labels, names):
     fig, (codes_ax, images_ax) = plt.subplots(1, 2, figsize=(14, 7.4))
     figures.scatter_classes(codes_ax, method.test_codes, labels, names, size=3)
     figures.class_legend(codes_ax, below=True)
-    codes_ax.set_title("test codes")
+    codes_ax.set_title(f"{data} test codes")
     step = (high - low) / (grid_size - 1)
     region = (low[0] - step[0] / 2, high[0] + step[0] / 2, low[1] - step[1] / 2, high[1] + step[1] / 2)
     images_ax.imshow(mosaic, cmap="gray", vmin=0, vmax=1, extent=region)
@@ -117,6 +117,7 @@ def main(argv=None):
                                       validation_size=args.validation_size)
     train, test = mnist.train, mnist.test
     dataset = input_data.dataset_shown(args.dataset, args.data_dir)
+    data = input_data.SOURCES[dataset].title
     pca_methods, ae_methods = compare(models, train, test)
 
     print(f"Test set: {test.num_examples} {'Fashion-MNIST' if dataset == 'fashion' else 'MNIST-format'} "
@@ -137,18 +138,19 @@ def main(argv=None):
     drawn = "" if last.n_code == 2 else f"\n(first 2 principal components of the {last.n_code}-D codes)"
     scatter = scatter_codes([(pca.label + drawn, figures.in_2d(pca.test_codes)),
                              (f"{ae.label}, N_CODE={last.n_code}{drawn}",
-                              figures.in_2d(ae.test_codes))], test.labels, names)
+                              figures.in_2d(ae.test_codes))], test.labels, names, data)
     images = test.images[:sample_size]
     compare_figure = figures.image_rows(
         [("test images", images), (pca.label, pca.outputs), (ae.label, ae.outputs)],
-        f"Reconstructions: PCA and autoencoder, N_CODE={last.n_code}")
+        f"Reconstructions of {data} test images: PCA and autoencoder, N_CODE={last.n_code}")
     outputs = [(scatter, "ae_vs_pca_codes"), (compare_figure, "ae_vs_pca_reconstructions")]
     if len(models) > 1:
         by_epoch = figures.image_rows([("test images", images)] + [(m.label, m.outputs) for m in ae_methods],
-                                      "Reconstructions of the same test images by checkpoint")
+                                      f"Reconstructions of the same {data} test images by "
+                                      f"checkpoint")
         outputs.append((by_epoch, "ae_vs_pca_epochs"))
     if last.n_code == 2:
-        outputs.append((manifold(ae, test.labels, names), "ae_vs_pca_manifold"))
+        outputs.append((manifold(ae, test.labels, names, data), "ae_vs_pca_manifold"))
     figures.finish_figures([(fig, reload.figure_path(last, name, args.save_dir))
                             for fig, name in outputs],
                            save=args.save_dir is not None, no_show=args.no_show)

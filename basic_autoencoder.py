@@ -90,7 +90,8 @@ def main(argv=None):
         ax[1][i].set_axis_off()
         ax[0][i].imshow(np.reshape(mnist.test.images[i], (28, 28)))
         ax[1][i].imshow(np.reshape(samples[i], (28, 28)))
-    fig.suptitle("Basic autoencoder: test images (top) and their reconstructions (bottom)")
+    fig.suptitle(f"Basic autoencoder: {input_data.dataset_title(args.dataset, args.data_dir)} "
+                 f"test images (top) and their reconstructions (bottom)")
     figures.finish_figure(fig, FIGURE_FILE, save=args.save, no_show=args.no_show)
     return 0
 

@@ -116,8 +116,9 @@ def main(argv=None):
         panels.append((f"{m.label}: moved {shift:.2f} of the spread", codes, damaged))
 
     fig = figures.image_rows([(label, images[:sample_size]) for label, images in rows],
-                             f"Denoising autoencoder, N_CODE={denoiser.n_code}: "
-                             f"filling in missing pixels")
+                             f"Denoising autoencoder, N_CODE={denoiser.n_code}: filling in "
+                             f"missing pixels of {input_data.dataset_title(args.dataset, args.data_dir)} "
+                             f"test images")
     names = input_data.CLASS_NAMES[input_data.dataset_shown(args.dataset, args.data_dir)]
     figures.finish_figures(
         [(fig, reload.figure_path(denoiser, "dn_ae_test", args.save_dir)),

@@ -368,6 +368,11 @@ def dataset_shown(dataset, data_dir):
     return identify(data_dir or default_data_dir(dataset)) or dataset_name(dataset, data_dir)
 
 
+def dataset_title(dataset, data_dir):
+    """The dataset as a figure's title names it: "Fashion-MNIST", "MNIST" (dataset_shown)."""
+    return SOURCES[dataset_shown(dataset, data_dir)].title
+
+
 def dataset_name(dataset, data_dir):
     """The dataset a run reads: the one whose own folder data_dir is, else `dataset`."""
     if data_dir:

@@ -219,7 +219,8 @@ class Run:
                 writer.close()
             if self.rows and os.path.isdir(self.logdir):
                 record.write_loss_curve(
-                    self.logdir, self.rows, f"{record.TITLES[self.model].capitalize()}, "
+                    self.logdir, self.rows, f"{record.TITLES[self.model].capitalize()} on "
+                    f"{input_data.dataset_title(self.args.dataset, self.args.data_dir)}, "
                     f"N_CODE={self.args.n_code}: loss by epoch", self.settings.get("loss", "l2"),
                     also=self.curve_is_the_figure and self.args.save,
                     show=self.curve_is_the_figure and not self.steps.stopped and not self.args.no_show)

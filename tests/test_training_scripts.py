@@ -86,6 +86,30 @@ def test_rerun_resumes_and_continues_epochs_steps_and_record(trained, tmp_path):
     assert "nothing to train" in done.stderr
 
 
+def test_a_resume_says_what_it_changes_and_records_each_epochs_settings(trained, tmp_path):
+    """Trained at 0.001 with --data-dir; resumed at 0.01 with no data option: its own data."""
+    logdir = trained.copy(trained.DEEP, tmp_path)  # 3 epochs of 5 steps
+    again = run_main("autoencoder_mnist.py", 2, "--epochs", 5, "--learning-rate", 0.01,
+                     "--steps-per-epoch", 5, "--no-show", cwd=tmp_path)
+    assert f"Extracting {os.path.join(trained.data, 'train-images-idx3-ubyte.gz')}" in again.stdout
+    assert again.stderr.splitlines()[0] == (
+        "resuming at learning rate 0.01; epochs 1-3 were trained at 0.001 (--restart starts over)")
+    rows = read_record(logdir)
+    assert [r["learning_rate"] for r in rows] == ["0.001"] * 3 + ["0.01"] * 2
+    assert {r["data"] for r in rows} == {trained.data} and {r["batch_size"] for r in rows} == {"100"}
+    config = json.loads(open(os.path.join(logdir, "model_config.json")).read())
+    assert config["learning_rate"] == 0.01
+    assert config["trained_with"]["learning_rate"] == [[1, 3, "0.001"], [4, 5, "0.01"]]
+    # A reload takes each checkpoint as its epoch was trained.
+    from aelab import reload
+    assert reload.load(os.path.join(logdir, "model-checkpoint-0002-10")).config["learning_rate"] == 0.001
+    assert reload.load(logdir).config["learning_rate"] == 0.01
+    # The same settings again: nothing to say.
+    quiet = run_main("autoencoder_mnist.py", 2, "--epochs", 6, "--learning-rate", 0.01,
+                     "--steps-per-epoch", 5, "--no-show", cwd=tmp_path)
+    assert "resuming at" not in quiet.stderr
+
+
 def test_restart_moves_the_earlier_run_aside(trained, tmp_path):
     trained.copy(trained.DEEP, tmp_path)
     result = run_main("autoencoder_mnist.py", 2, "--epochs", 1, "--restart", *quick(trained.data),
