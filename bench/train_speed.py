@@ -30,6 +30,7 @@ import math
 import os
 import platform
 import statistics
+import struct
 import subprocess
 import sys
 import tempfile
@@ -143,11 +144,26 @@ def run_measured(command, env=None):
     return (json.loads(lines[-1]) if lines else None), peak, output
 
 
+def event_records(folder):
+    """The sizes in bytes of the records in a folder's TensorBoard event files (TFRecord framing:
+    an 8-byte length, a 4-byte checksum, the event, a 4-byte checksum)."""
+    sizes = []
+    for name in sorted(os.listdir(folder)):
+        with open(os.path.join(folder, name), "rb") as f:
+            data = f.read()
+        at = 0
+        while at + 12 <= len(data):
+            length = struct.unpack("<Q", data[at:at + 8])[0]
+            sizes.append(16 + length)
+            at += 16 + length
+    return sizes
+
+
 def measure_script(args, steps=None, precision="float32", epochs=2):
     """autoencoder_mnist.py as a user runs it, for `epochs` epochs of `steps` steps (None: whole).
 
     The first epochs warm up; returns the last one's record.csv row, its steps,
-    and the run's peak RSS in MB.
+    the run's peak RSS in MB and the sizes of the records of its training events.
     """
     with tempfile.TemporaryDirectory() as logdir:
         command = [sys.executable, os.path.join(REPO, "autoencoder_mnist.py"), str(args.n_code),
@@ -158,9 +174,10 @@ def measure_script(args, steps=None, precision="float32", epochs=2):
         _, peak_mb, _ = run_measured(command)
         with open(os.path.join(logdir, "record.csv"), newline="") as f:
             *_, before, last = [{"global_step": "0"}, *csv.DictReader(f)]
+        events = event_records(os.path.join(logdir, "train"))
     if not math.isfinite(float(last["train_cost"])):
         raise RuntimeError(f"autoencoder_mnist.py's training cost became {last['train_cost']}")
-    return last, int(last["global_step"]) - int(before["global_step"]), peak_mb
+    return last, int(last["global_step"]) - int(before["global_step"]), peak_mb, events
 
 
 def cpu_name():
@@ -174,6 +191,8 @@ def cpu_name():
     return platform.processor() or platform.machine()
 
 
+# The port without the slides' per-step summary line and its sess.run(global_step)
+LEAN_PORT = "plain TF1 port, --lean (peer)"
 # Keras 3's mixed_bfloat16 policy around the peer's own script, which it then runs unchanged
 KERAS_MIXED = ("import os, runpy, sys; os.environ['KERAS_BACKEND'] = 'tensorflow'; import keras; "
                "keras.config.set_dtype_policy('mixed_bfloat16'); sys.argv = sys.argv[1:]; "
@@ -191,6 +210,7 @@ def measure_rounds(args, mixed, first_mixed):
     if os.path.isdir(args.peers):
         peer = functools.partial(os.path.join, args.peers)
         commands["plain TF1 port (peer)"] = [sys.executable, peer("tf1_reference.py"), *common]
+        commands[LEAN_PORT] = [sys.executable, peer("tf1_reference.py"), "--lean", *common]
         commands["Keras 3 model.fit (peer)"] = [sys.executable, peer("keras_model_fit.py"), *common]
         if mixed == "mixed bfloat16":
             commands["Keras 3 fit, mixed_bfloat16 (peer)"] = [
@@ -206,8 +226,8 @@ def measure_rounds(args, mixed, first_mixed):
         print(f"round {r + 1}/{args.rounds}", file=sys.stderr)
         for name, precision in ours.items():
             done = first_mixed if (r, precision) == (0, "mixed") else None
-            last[precision] = row, steps, run_peak = done or measure_script(args, args.steps,
-                                                                            precision)
+            last[precision] = row, steps, run_peak, _ = done or measure_script(args, args.steps,
+                                                                               precision)
             times[name].append(1000 * float(row["train_seconds"]) / steps)
             peak = max(peak, run_peak or 0.0)
         for name, command in commands.items():
@@ -221,6 +241,20 @@ def quality(args, mixed, measure):
         return None
     return [float(measure(args.epoch_steps, precision, args.quality_epochs)[0]["val_loss"])
             for precision in ("float32", "mixed")]
+
+
+def summary_cost(medians, events, epoch_steps=550, epochs=1000):
+    """What the slides' per-step summary line costs: step time (the port with it against the port
+    without it, in the same run) and event-file bytes per 1,000 epochs (from our run's events)."""
+    port, lean = medians.get("plain TF1 port (peer)"), medians.get(LEAN_PORT)
+    if port and lean:
+        print(f"the slides' per-step summary (add_summary at sess.run(global_step)): the port takes "
+              f"{port / lean:.3f}x the time of its --lean run ({port - lean:+.2f} ms/step)")
+    scalars = [size for size in events if size < 1024]  # one a step; the graph is written once
+    per_step = sum(scalars) / len(scalars)
+    print(f"training events: {per_step:.0f} bytes per step ({len(scalars)} records), so "
+          f"{per_step * epoch_steps * epochs / 1e6:.0f} MB per {epochs} epochs of {epoch_steps} "
+          f"steps, plus the graph once ({max(events) / 1e3:.0f} kB)")
 
 
 def main(argv=None):
@@ -245,7 +279,7 @@ def main(argv=None):
         gemm, _, _ = run_measured([sys.executable, os.path.join(args.peers, "matmul_peak.py"),
                                    "--k", str(args.n_code), *quick],
                                   env=dict(os.environ, FMNIST_DIR=args.data_dir))
-    epoch, epoch_steps, run_peak = measure(args.epoch_steps)
+    epoch, epoch_steps, run_peak, events = measure(args.epoch_steps)
     losses = quality(args, mixed, measure)
 
     medians = {name: statistics.median(values) for name, values in times.items()}
@@ -268,6 +302,7 @@ def main(argv=None):
     print(f"whole epoch as the script runs it: {seconds:.2f} s, of which {epoch_steps} training "
           f"steps {train_s:.2f} s ({1000 * train_s / epoch_steps:.2f} ms/step) and validation, "
           f"checkpoint, summaries and record {overhead:.2f} s = {overhead / seconds:.1%}")
+    summary_cost(medians, events)
     if run_peak:
         print(f"peak memory: training run {run_peak / 1024:.2f} GB (whole epochs), "
               f"{ours_peak / 1024:.2f} GB ({args.steps}-step epochs)")
