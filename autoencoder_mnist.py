@@ -25,7 +25,7 @@ import os
 
 from aelab import quiet_tensorflow  # noqa: F401  (first: TensorFlow starts without its start-up lines)
 import tensorflow.compat.v1 as tf
-from aelab import argtypes, cli, figures, input_data, record, runs, stacking
+from aelab import argtypes, cli, figures, input_data, kinds, record, runs, stacking
 from aelab.precision import Precision
 from aelab.model import (  # noqa: F401  (imported by name, as the original code had them here)
     LOSSES, corrupt_input, decoder, encoder, evaluate, image_summary, layer, layer_batch_norm,
@@ -72,8 +72,8 @@ def train(args, model):
     input_data.check_sizes(mnist, batch_size)  # sizes that cannot train: one line, no traceback
     total_batch = min(int(mnist.train.num_examples / batch_size), args.steps_per_epoch)
     # the run folder: refuses another model's folder, resumes, records, ends with a message
-    run = runs.Run(args, args.model, total_batch, encoder_hidden=encoder_hidden,
-                   decoder_hidden=decoder_hidden, precision=precision.name)
+    run = runs.Run.from_args(args, args.kind, total_batch, encoder_hidden=encoder_hidden,
+                             decoder_hidden=decoder_hidden, precision=precision.name)
     with tf.Graph().as_default():
         tf.set_random_seed(args.seed)
         x = tf.placeholder(tf.float32, name="x", shape=[None, 784])
@@ -122,15 +122,15 @@ def train(args, model):
     return run.finish()  # the loss curve, and how the run ended: its exit status
 
 
-def parse_args(argv, model=record.AUTOENCODER):
-    what = "denoising autoencoder" if model == record.DENOISING_AUTOENCODER else "deep autoencoder"
+def parse_args(argv, kind=kinds.AUTOENCODER):
+    """The options of a script training the deep autoencoder's architecture as `kind`."""
     parser = argparse.ArgumentParser(
-        description=f"Train the slides' {what} (784-1000-500-250-N_CODE) on MNIST. "
+        description=f"Train the slides' {kind.title} (784-1000-500-250-N_CODE) on MNIST. "
                     "Ctrl-C stops after the current step; the same command resumes.")
     parser.add_argument("n_code", metavar="N_CODE", type=argtypes.positive_int,
                         help="size of the code, the encoder's last layer (the slides use 2)")
     cli.add_training_arguments(parser, training_epochs, batch_size, learning_rate, resumes=True)
-    group = runs.add_run_arguments(parser, model, "N_CODE")
+    group = runs.add_run_arguments(parser, kind, "N_CODE")
     group.add_argument("--precision", choices=["float32", "mixed"], default="float32",
                        help="mixed: bfloat16 matrix products on a CPU that has bfloat16 "
                             "instructions, float16 on a GPU; variables and checkpoints stay "
@@ -139,16 +139,16 @@ def parse_args(argv, model=record.AUTOENCODER):
     group.add_argument("--loss", choices=sorted(LOSSES), default="l2",
                        help="reconstruction loss: the per-image L2 distance of the lab, or the "
                             "cross-entropy H(x || output) of the theory (default: l2)")
-    if model == record.DENOISING_AUTOENCODER:
+    if kind.corrupted:
         group.add_argument("--corruption", type=argtypes.probability, default=0.5, metavar="NU",
                            help="share of the pixels zeroed by the masking noise (default: 0.5, "
                                 "corrupt_input's; the slides' results use 0.1, 0.25 and 0.4)")
     stacking.add_pretrain_arguments(parser)
     figures.add_figure_arguments(parser, f"DIR/{record.LOSS_CURVE_FILE}")
     args = parser.parse_args(argv)
-    args.model = model
+    args.kind = kind
     args.corruption = getattr(args, "corruption", None)
-    args.logdir = args.logdir or record.default_logdir(model, args.n_code)
+    args.logdir = args.logdir or kind.default_logdir(args.n_code)
     runs.use_recorded_data(args)  # a resume with no data option: the run's own data
     stacking.check_pretrain(parser, args)
     return args

@@ -17,7 +17,7 @@ import functools
 
 from aelab import quiet_tensorflow  # noqa: F401  (first: TensorFlow starts without its start-up lines)
 import tensorflow.compat.v1 as tf
-from aelab import cli, record
+from aelab import cli, kinds
 from aelab.model import corrupt_input, decoder, encoder, loss, masking_noise
 from autoencoder_mnist import decoder_hidden, encoder_hidden, parse_args, train
 
@@ -44,7 +44,7 @@ def denoising_autoencoder(x, n_code, phase_train, loss=loss, corrupt_input=corru
 
 
 def main(argv=None):
-    args = parse_args(argv, record.DENOISING_AUTOENCODER)
+    args = parse_args(argv, kinds.DENOISING_AUTOENCODER)
     if args.corruption != 0.5:  # --corruption: the same masking noise at another level
         return train(args, functools.partial(
             denoising_autoencoder,

@@ -22,7 +22,7 @@ import argparse
 from aelab import quiet_tensorflow  # noqa: F401  (first: TensorFlow starts without its start-up lines)
 import matplotlib.pyplot as plt
 import numpy as np
-from aelab import argtypes, cli, figures, input_data, record, reload
+from aelab import argtypes, cli, figures, input_data, kinds, reload
 
 sample_size = 10  # test images shown
 shown_pairs = 300  # test images whose clean and corrupted codes are joined in the code figure
@@ -82,8 +82,8 @@ def codes_figure(panels, labels, names):
 
 def main(argv=None):
     args = parse_args(argv)
-    denoiser = reload.load(args.checkpoint, expect=(record.DENOISING_AUTOENCODER,))
-    plain = args.plain and reload.load(args.plain, expect=(record.AUTOENCODER,))
+    denoiser = reload.load(args.checkpoint, expect=(kinds.DENOISING_AUTOENCODER,))
+    plain = args.plain and reload.load(args.plain, expect=(kinds.AUTOENCODER,))
     models = (denoiser, plain) if plain else (denoiser,)
     input_data.use_recorded_data(args, denoiser.config)
     mnist = input_data.read_data_sets(args.data_dir, dataset=args.dataset,

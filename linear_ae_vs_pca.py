@@ -29,7 +29,7 @@ import argparse
 from aelab import quiet_tensorflow  # noqa: F401  (first: TensorFlow starts without its start-up lines)
 import numpy as np
 import tensorflow.compat.v1 as tf
-from aelab import argtypes, checkpoints, cli, figures, input_data, record, runs
+from aelab import argtypes, checkpoints, cli, figures, input_data, kinds, runs
 from aelab.model import linear_autoencoder, training
 from aelab.stacking import train_epoch
 from sklearn.decomposition import PCA
@@ -48,12 +48,12 @@ def parse_args(argv):
     parser.add_argument("n_code", metavar="K", type=argtypes.positive_int,
                         help="size of the code, and the number of principal components")
     cli.add_training_arguments(parser, training_epochs, batch_size, learning_rate, resumes=True)
-    runs.add_run_arguments(parser, record.LINEAR_AUTOENCODER, "K")
+    runs.add_run_arguments(parser, kinds.LINEAR_AUTOENCODER, "K")
     figures.add_figure_arguments(parser, FIGURE_FILE)
     args = parser.parse_args(argv)
     if args.n_code > 784:
         parser.error(f"argument K: at most 784 (the pixels of an image), not {args.n_code}")
-    args.logdir = args.logdir or record.default_logdir(record.LINEAR_AUTOENCODER, args.n_code)
+    args.logdir = args.logdir or kinds.LINEAR_AUTOENCODER.default_logdir(args.n_code)
     runs.use_recorded_data(args)  # a resume with no data option: the run's own data
     return args
 
@@ -87,8 +87,8 @@ def main(argv=None):
                                       validation_size=args.validation_size, seed=args.seed)
     input_data.check_sizes(mnist, batch_size)
     total_batch = min(int(mnist.train.num_examples / batch_size), args.steps_per_epoch)
-    run = runs.Run(args, record.LINEAR_AUTOENCODER, total_batch, loss="squared error",
-                   curve_is_the_figure=False)
+    run = runs.Run.from_args(args, kinds.LINEAR_AUTOENCODER, total_batch, loss="squared error",
+                             curve_is_the_figure=False)
     with tf.Graph().as_default():
         tf.set_random_seed(args.seed)
         # 신경망 모델 구성: 784 -> K -> 784, no activation, on images minus their mean

@@ -28,8 +28,8 @@ from aelab import quiet_tensorflow  # noqa: F401  (first: TensorFlow starts with
 import matplotlib.pyplot as plt
 import numpy as np
 import tensorflow.compat.v1 as tf
-from aelab import argtypes, checkpoints, cli, figures, input_data, reload, steps
-from aelab.model import layer, training
+from aelab import argtypes, checkpoints, cli, figures, input_data, kinds, reload, steps
+from aelab.model import ENCODER_HIDDEN, layer, training
 from aelab.stacking import ENCODER_SCOPES, encoder_widths, layerwise_training, train_epoch
 
 # 옵션 설정
@@ -122,7 +122,8 @@ def run_row(args, mnist, watch, name, corruption=None, encoder_from=None):
     """
     widths, scopes = [784] + args.hidden, [f"encoder/hidden_{k + 1}" for k in range(len(args.hidden))]
     if encoder_from is not None:
-        widths = encoder_widths(encoder_from.n_code, encoder_from.encoder_hidden)
+        widths = encoder_widths(encoder_from.n_code,
+                                encoder_from.config.get("encoder_hidden", ENCODER_HIDDEN))
         scopes = list(ENCODER_SCOPES)
     logdir = os.path.join(args.logdir, name)
     started = time.time()
@@ -165,7 +166,8 @@ def run_row(args, mnist, watch, name, corruption=None, encoder_from=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    starts = [reload.load(path) for path in args.checkpoints]
+    starts = [reload.load(path, expect=(kinds.AUTOENCODER, kinds.DENOISING_AUTOENCODER))
+              for path in args.checkpoints]
     mnist = input_data.read_data_sets(args.data_dir, dataset=args.dataset,
                                       validation_size=args.validation_size, seed=args.seed)
     mnist = mnist._replace(train=input_data.DataSet(mnist.train.images[:args.train_size],

@@ -17,7 +17,7 @@ import time
 
 import tensorflow.compat.v1 as tf
 
-from aelab import LabError, paths, record
+from aelab import LabError, kinds, paths, record
 
 PREFIX = "model-checkpoint"
 KEEP_LATEST = 3
@@ -91,11 +91,11 @@ def set_aside(prefix):
         os.replace(path, path + ".damaged")
 
 
-def resumable(logdir, model, n_code, settings):
+def resumable(logdir, kind, n_code, settings):
     """The checkpoints a run may resume from, oldest first; LabError if the folder holds another run.
 
-    Another run: another model or N_CODE, another value of what it learns
-    (record.LEARNS, where settings has the key), or another architecture.
+    Another run: another kind of model or N_CODE, another value of what the kind
+    learns (kind.learns, where settings has the key), or another architecture.
     """
     found = list_checkpoints(logdir)
     if not found:
@@ -104,19 +104,19 @@ def resumable(logdir, model, n_code, settings):
         config = record.load_config(logdir)
     except ValueError as e:
         raise LabError(str(e)) from None
-    if config is None or (config["model"], config["n_code"]) != (model, n_code):
-        held = (f"a run of {record.TRAINED_BY[config['model']]} with N_CODE {config['n_code']}"
+    if config is None or (config["model"], config["n_code"]) != (kind.name, n_code):
+        held = (f"a run of {kinds.get(config['model']).script} with N_CODE {config['n_code']}"
                 if config else "checkpoints of an unknown model")
-        raise LabError(f"{logdir} holds {held}, not of {record.TRAINED_BY[model]} with N_CODE "
+        raise LabError(f"{logdir} holds {held}, not of {kind.script} with N_CODE "
                        f"{n_code}; choose another --logdir, or --restart to move that run aside")
-    learns = record.LEARNS
+    learns = kind.learns
     differ = {key: config.get(key, learns[key]) for key in learns
               if key in settings and config.get(key, learns[key]) != settings[key]}
     if differ:
         held = " ".join(f"--{key.replace('_', '-')} {value}" for key, value in differ.items())
         raise LabError(f"{logdir} was trained with {held}; resume with the same, or --restart "
                        f"to move that run aside")
-    for key in ("encoder_hidden", "decoder_hidden"):
+    for key in kind.architecture:
         if key in settings and list(config.get(key, settings[key])) != list(settings[key]):
             raise LabError(f"{logdir} holds a model with {key} {config[key]}, not "
                            f"{list(settings[key])}; choose another --logdir, or --restart to "

@@ -10,21 +10,8 @@ import csv
 import json
 import os
 
-from aelab import figures, input_data
+from aelab import figures, input_data, kinds
 
-# The models a run folder can hold, as named in its config file.
-AUTOENCODER = "autoencoder"
-DENOISING_AUTOENCODER = "denoising_autoencoder"
-LINEAR_AUTOENCODER = "linear_autoencoder"
-MODELS = (AUTOENCODER, DENOISING_AUTOENCODER, LINEAR_AUTOENCODER)
-TRAINED_BY = {AUTOENCODER: "autoencoder_mnist.py",
-              DENOISING_AUTOENCODER: "denoising_autoencoder_mnist.py",
-              LINEAR_AUTOENCODER: "linear_ae_vs_pca.py"}
-TITLES = {AUTOENCODER: "deep autoencoder", DENOISING_AUTOENCODER: "denoising autoencoder",
-          LINEAR_AUTOENCODER: "linear autoencoder"}
-# What a run learns, as its options name it: a run is resumed only with the same. The
-# values are those of configs written before an option existed.
-LEARNS = {"loss": "l2", "pretrain": "none", "pretrain_epochs": 5}
 # How each epoch was trained: a resume may change these, and says so; record.csv keeps each
 # epoch's, and model_config.json the epochs of each value (its "trained_with").
 # Each with how a resume names the new value, and how it names an earlier one.
@@ -42,19 +29,13 @@ RECORD_FIELDS = ["epoch", "global_step", "train_cost", "val_loss", "seconds", "t
 LOSS_CURVE_FILE = "loss_curve.png"
 
 
-def default_logdir(model, n_code):
-    """A run's folder when --logdir does not name one: mnist_autoencoder_hidden=2_logs, say."""
-    if model == LINEAR_AUTOENCODER:
-        return f"linear_autoencoder_hidden={n_code}_logs"
-    return f"{'dn_' if model == DENOISING_AUTOENCODER else ''}mnist_autoencoder_hidden={n_code}_logs"
-
-
-def settings(args, more):
-    """What model_config.json records of a run: its options, what it learns, and `more`.
+def settings(args, kind, more):
+    """What model_config.json records of a run of kind: the lab's options (learning rate, batch
+    size, data), what the kind learns and its corruption where the options have them, and `more`.
 
     "data" is the folder the images are read from, whether named or the default one.
     """
-    learns = {key: getattr(args, key) for key in [*LEARNS, "corruption"]
+    learns = {key: getattr(args, key) for key in [*kind.learns, "corruption"]
               if getattr(args, key, None) is not None}
     return {"learning_rate": args.learning_rate, "batch_size": args.batch_size,
             "dataset": input_data.dataset_name(args.dataset, args.data_dir),
@@ -112,8 +93,9 @@ def _trained(span, then_said):
 
 def trained_with(rows, config):
     """model_config.json's record of the epochs of each value of how the run was trained."""
-    return {key: [[a, b, value] for a, b, value in spans(rows, config, key) if value]
-            for key in TRAINED_WITH}
+    found = {key: [[a, b, value] for a, b, value in spans(rows, config, key) if value]
+             for key in TRAINED_WITH}
+    return {key: values for key, values in found.items() if values}
 
 
 def settings_at(config, epoch):
@@ -127,19 +109,17 @@ def settings_at(config, epoch):
     return at
 
 
-def loss_note(model, settings):
+def loss_note(kind, settings):
     """What a run says after each validation and test loss, where it is not the lab's L2 of clean images."""
     notes = ["cross-entropy"] if settings.get("loss") == "cross-entropy" else []
-    if model == DENOISING_AUTOENCODER:
+    if kind.corrupted:
         notes.append("input corrupted, as in training")
     return f" ({'; '.join(notes)})" if notes else ""
 
 
-def save_config(folder, model, n_code, **settings):
-    """Writes what a reload needs (which model, n_code, settings) into folder."""
-    if model not in MODELS:
-        raise ValueError(f"model must be one of {MODELS}, not {model!r}")
-    config = dict(model=model, n_code=int(n_code), **settings)
+def save_config(folder, kind, n_code, **settings):
+    """Writes what a reload needs (which kind of model, n_code, settings) into folder."""
+    config = dict(model=kind.name, n_code=int(n_code), **settings)
     path = os.path.join(folder, CONFIG_FILE)
     tmp = path + ".tmp"
     try:
@@ -158,7 +138,8 @@ def load_config(folder):
     """Reads the config that save_config wrote; None if the folder has none.
 
     Raises:
-      ValueError: the file is there but is not a config of one of MODELS.
+      ValueError: the file is there but is not a config of a kind of model this kit knows
+        (kinds.REGISTRY), with the n_code and layer widths that kind has.
     """
     path = os.path.join(folder, CONFIG_FILE)
     if not os.path.isfile(path):
@@ -166,17 +147,11 @@ def load_config(folder):
     try:
         with open(path, encoding="utf-8") as f:
             config = json.load(f)
-        if not isinstance(config, dict):
-            raise ValueError
-        hidden = [config.get(key, [1, 1, 1]) for key in ("encoder_hidden", "decoder_hidden")]
-        widths = [config["n_code"], *hidden[0], *hidden[1]]
-        if (config["model"] not in MODELS or [len(h) for h in hidden] != [3, 3]
-                or not all(type(n) is int and n > 0 for n in widths)):
-            raise ValueError
+        kinds.REGISTRY[config["model"]].check(config)
     except (ValueError, KeyError, TypeError):
         raise ValueError(f"{path} is not a model config of this lab (expected a model of "
-                         f"{', '.join(MODELS)} and positive whole numbers for n_code and the "
-                         f"layer widths)") from None
+                         f"{', '.join(kinds.REGISTRY)} and positive whole numbers for n_code and "
+                         f"the layer widths)") from None
     return config
 
 

@@ -15,7 +15,7 @@ import re
 import numpy as np
 import tensorflow.compat.v1 as tf
 
-from aelab import LabError, checkpoints, model, paths, record
+from aelab import LabError, checkpoints, kinds, model, paths, record
 
 _FILE_SUFFIX = re.compile(r"\.(index|meta|data-\d+-of-\d+)$")
 
@@ -34,7 +34,7 @@ def _nearby(path, expect=None):
     for run in sorted(glob.glob(os.path.join(glob.escape(folder), "*_logs"))):
         found += checkpoints.list_checkpoints(run)[-1:]
     if not found:
-        scripts = " or ".join(record.TRAINED_BY[model] for model in expect or record.MODELS)
+        scripts = " or ".join(kind.script for kind in expect or kinds.REGISTRY.values())
         return f"no checkpoints in {folder} either; train one first with {scripts}"
     shown = [paths.shown(p) for p in found[-6:]]
     return f"checkpoints in {paths.shown(folder)} and its run folders: " + ", ".join(shown)
@@ -102,21 +102,14 @@ class Autoencoder:
         parsed = checkpoints.parse(prefix)
         self.epoch = parsed[0] if parsed else None
         self.config = record.settings_at(config, self.epoch)  # as this epoch was trained
-        self.name = config["model"]
+        self.kind = kinds.get(config["model"])
         self.n_code = config["n_code"]
         self.graph = tf.Graph()
         with self.graph.as_default():
-            # The slides' model for inference: no corruption, batch norm's moving averages
+            # The model for inference: no corruption, batch norm's moving averages
             self.x = tf.placeholder(tf.float32, name="x", shape=[None, model.n_input])
             self.phase_train = tf.placeholder(tf.bool, name="phase_train", shape=[])
-            self.encoder_hidden = config.get("encoder_hidden", model.ENCODER_HIDDEN)
-            if self.name == record.LINEAR_AUTOENCODER:
-                _, self.code, self.output = model.linear_autoencoder(self.x, self.n_code)
-            else:
-                self.code = model.encoder(self.x, self.n_code, self.phase_train,
-                                          self.encoder_hidden)
-                self.output = model.decoder(self.code, self.n_code, self.phase_train,
-                                            config.get("decoder_hidden", model.DECODER_HIDDEN))
+            self.code, self.output = self.kind.build(self.x, self.n_code, self.phase_train, config)
             self.sess = tf.Session(graph=self.graph)
             try:
                 names = saved_names(prefix, tf.global_variables())
@@ -134,19 +127,16 @@ class Autoencoder:
                 mismatch = str(getattr(e, "message", e)).strip().splitlines()[0][:160]
             if mismatch:
                 raise CheckpointError(
-                    f"{prefix} does not hold the {self.name} with N_CODE {self.n_code} that "
+                    f"{prefix} does not hold the {self.kind.title} with N_CODE {self.n_code} that "
                     f"its {record.CONFIG_FILE} describes ({mismatch})")
 
     @property
     def label(self):
         """What the model is, e.g. "denoising autoencoder (25% masking), epoch 10"."""
-        details = []
-        if self.config.get("loss", "l2") not in ("l2", "squared error"):
-            details.append(self.config["loss"])
-        if self.name == record.DENOISING_AUTOENCODER and self.config.get("corruption", 0.5) != 0.5:
-            details.append(f"{self.config['corruption']:.0%} masking")
-        kind = record.TITLES[self.name] + (f" ({', '.join(details)})" if details else "")
-        return f"{kind}, epoch {self.epoch}" if self.epoch is not None else kind
+        loss = self.config.get("loss", self.kind.learns.get("loss"))
+        details = ([loss] if loss != self.kind.learns.get("loss") else []) + self.kind.details(self.config)
+        what = self.kind.title + (f" ({', '.join(details)})" if details else "")
+        return f"{what}, epoch {self.epoch}" if self.epoch is not None else what
 
     def _run(self, tensor, fed, values, batch=2000):
         feed = {self.phase_train: False}  # batch norm's moving averages: inference
@@ -193,7 +183,7 @@ def load(path, expect=None):
 
     Args:
       path: prefix, run folder or checkpoint file.
-      expect: a tuple of model names (record.MODELS) this caller accepts, or None.
+      expect: a tuple of the kinds (aelab/kinds.py) this caller accepts, or None for any.
     """
     prefix = resolve(path, expect)
     folder = os.path.dirname(prefix) or "."
@@ -202,10 +192,11 @@ def load(path, expect=None):
     except ValueError as e:
         raise CheckpointError(str(e)) from None
     if config is None:
+        scripts = ", ".join(kind.script for kind in kinds.REGISTRY.values())
         raise CheckpointError(f"{prefix} has no {record.CONFIG_FILE} beside it, so it was not "
-                              f"written by {', '.join(record.TRAINED_BY.values())} "
-                              f"(the basic autoencoder saves no checkpoints)")
-    if expect and config["model"] not in expect:
-        raise CheckpointError(f"{prefix} was written by {record.TRAINED_BY[config['model']]}; "
-                              f"give a checkpoint of {' or '.join(record.TRAINED_BY[e] for e in expect)}")
+                              f"written by {scripts} (the basic autoencoder saves no checkpoints)")
+    kind = kinds.get(config["model"])
+    if expect and kind not in expect:
+        raise CheckpointError(f"{prefix} was written by {kind.script}; give a checkpoint of "
+                              f"{' or '.join(e.script for e in expect)}")
     return Autoencoder(prefix, config)

@@ -20,11 +20,11 @@ import tensorflow.compat.v1 as tf
 from aelab import checkpoints, faults, figures, input_data, lock, record, steps
 
 
-def add_run_arguments(parser, model, n_code_name):
+def add_run_arguments(parser, kind, n_code_name):
     """Adds the "outputs" group of a training script: --logdir and --restart. Returns the group."""
     group = parser.add_argument_group("outputs")
     group.add_argument("--logdir", metavar="DIR", default=None,
-                       help=f"run folder (default: {record.default_logdir(model, n_code_name)})")
+                       help=f"run folder (default: {kind.default_logdir(n_code_name)})")
     group.add_argument("--restart", action="store_true",
                        help="start over instead of resuming; an earlier run in the folder is "
                             "moved aside to DIR.<date-time>, not deleted")
@@ -80,41 +80,61 @@ def summary_writers(logdir, graph, resumed_step=None):
 
 
 class Run:
-    """The bookkeeping of one training run of a script named in record.TRAINED_BY.
+    """The bookkeeping of one training run of a kind of model (aelab/kinds.py).
 
     Made before the graph (it only checks the folder then, and the memory the
     graph needs when its `with` block begins, before anything is written), and
-    used as a context manager around the session's work: a stop signal or a cost that is not a
-    number ends the `with` block at the next step, and so does a failed write
-    (disk full, read-only folder); `finish` then says what happened.
+    used as a context manager around the session's work: a stop signal or a
+    cost that is not a number ends the `with` block at the next step, and so
+    does a failed write (disk full, read-only folder); `finish` then says what
+    happened. `Run.from_args` makes one from the lab scripts' options.
 
     Args:
-      args: the script's options (n_code, logdir, restart, epochs, batch size, ...).
-      model: one of record.MODELS.
+      kind: the kinds.Kind trained.
+      logdir: the run folder.
+      n_code: the size of the code.
       total_batch: training steps per epoch.
-      curve_is_the_figure: the loss curve is the script's figure: shown at the
-        end where there is a display, and written to --save too.
-      more: more of what model_config.json records (the architecture, what it learns).
+      epochs: the epoch the run ends with.
+      settings: what model_config.json records (record.settings): the learning
+        rate, the batch size (its memory is checked), the data, what it learns,
+        the architecture.
+      restart: start over, the folder's earlier run moved aside.
+      curve: where else to write the loss curve, when it is the script's figure
+        (--save), or None; show: show the loss curve at the end where there is
+        a display.
     """
 
     EVAL_BATCH = 1000  # images per sess.run when validating and testing
 
-    def __init__(self, args, model, total_batch, curve_is_the_figure=True, **more):
-        self.args, self.model, self.logdir = args, model, args.logdir
-        self.curve_is_the_figure = curve_is_the_figure
-        self.steps = steps.Steps(total_batch, epochs=args.epochs)
-        self.settings = record.settings(args, more)
-        self.note = record.loss_note(model, self.settings)  # said after each validation loss
+    def __init__(self, kind, logdir, n_code, total_batch, epochs, settings, restart=False,
+                 curve=None, show=False):
+        self.kind, self.logdir, self.n_code, self.epochs = kind, logdir, n_code, epochs
+        self.settings, self.restart, self.curve, self.show = settings, restart, curve, show
+        self.steps = steps.Steps(total_batch, epochs=epochs)
+        self.note = record.loss_note(kind, settings)  # said after each validation loss
         self.checkpoint_bytes = None  # of the session's graph, known in the `with` block
-        self.candidates = [] if args.restart else checkpoints.resumable(
-            self.logdir, model, args.n_code, self.settings)
-        self.lock = lock.FolderLock(self.logdir)
+        self.candidates = [] if restart else checkpoints.resumable(logdir, kind, n_code, settings)
+        self.lock = lock.FolderLock(logdir)
         self.sess = self.saver = self.resume_from = None
         self.recorded = {}  # the config of the run resumed, as it was
         self.start_epoch = 0
         self.rows, self.writers = [], []
         self.problem = None  # what could not be written, when a write failed
         self._epoch_started = self._steps_ended = time.time()
+
+    @classmethod
+    def from_args(cls, args, kind, total_batch, curve_is_the_figure=True, **more):
+        """The Run of a script with the lab's options (n_code, --logdir, --restart, --epochs,
+        --learning-rate, --batch-size, the data options, --save, --no-show); `more`: more of
+        what model_config.json records (the architecture, what the kind learns).
+
+        curve_is_the_figure: the loss curve is the script's figure, shown at the end
+        where there is a display and written to --save too.
+        """
+        return cls(kind, args.logdir, args.n_code, total_batch, args.epochs,
+                   record.settings(args, kind, more), restart=args.restart,
+                   curve=args.save if curve_is_the_figure else None,
+                   show=curve_is_the_figure and not args.no_show)
 
     @property
     def total_batch(self):
@@ -127,7 +147,7 @@ class Run:
         Returns the first epoch to train (0 on a fresh start).
         """
         self.sess, self.saver = sess, saver
-        if self.args.restart and os.path.exists(self.logdir):
+        if self.restart and os.path.exists(self.logdir):
             self.lock.acquire()  # not while another run uses it
             self.lock.release()
             checkpoints.move_aside(self.logdir)
@@ -146,9 +166,9 @@ class Run:
                 print(note, file=sys.stderr)
         record.write_record(self.logdir, self.rows)
         self._save_config()
-        if self.start_epoch >= self.args.epochs:
+        if self.start_epoch >= self.epochs:
             print(f"{self.logdir} already holds {self.start_epoch} epochs (--epochs "
-                  f"{self.args.epochs}); nothing to train. Use a larger --epochs to go on.",
+                  f"{self.epochs}); nothing to train. Use a larger --epochs to go on.",
                   file=sys.stderr)
         self._epoch_started = time.time()
         return self.start_epoch
@@ -192,12 +212,12 @@ class Run:
 
     def _save_config(self):
         """model_config.json: the run's settings now, and the epochs trained with each value."""
-        record.save_config(self.logdir, self.model, self.args.n_code, **self.settings,
+        record.save_config(self.logdir, self.kind, self.n_code, **self.settings,
                            trained_with=record.trained_with(self.rows, self.recorded))
 
     def __enter__(self):
         """Stops first, writing nothing, where the graph would not fit in memory; then watches."""
-        faults.check_memory(max(self.args.batch_size, self.EVAL_BATCH))
+        faults.check_memory(max(self.settings["batch_size"], self.EVAL_BATCH))
         self.checkpoint_bytes = faults.checkpoint_bytes()
         self.steps.__enter__()
         return self
@@ -219,11 +239,10 @@ class Run:
                 writer.close()
             if self.rows and os.path.isdir(self.logdir):
                 record.write_loss_curve(
-                    self.logdir, self.rows, f"{record.TITLES[self.model].capitalize()} on "
-                    f"{input_data.dataset_title(self.args.dataset, self.args.data_dir)}, "
-                    f"N_CODE={self.args.n_code}: loss by epoch", self.settings.get("loss", "l2"),
-                    also=self.curve_is_the_figure and self.args.save,
-                    show=self.curve_is_the_figure and not self.steps.stopped and not self.args.no_show)
+                    self.logdir, self.rows, f"{self.kind.title.capitalize()} on "
+                    f"{input_data.dataset_title(self.settings['dataset'], self.settings['data_dir'])}, "
+                    f"N_CODE={self.n_code}: loss by epoch", self.settings.get("loss", "l2"),
+                    also=self.curve, show=self.show and not self.steps.stopped)
         except (OSError, tf.errors.OpError, figures.FigureError) as e:
             why = e.message if isinstance(e, figures.FigureError) else faults.write_problem(e)
             if not why:

@@ -196,7 +196,7 @@ class Pretraining:
         Each epoch is validated (the whole network's loss, validation_fetches:
         the loss and its summaries), saved and recorded like the slides' loop's.
         """
-        if not self.stages or start_epoch >= run.args.epochs:
+        if not self.stages or start_epoch >= run.epochs:
             return start_epoch
         train_writer, val_writer = run.writers
         validation = {self.x: mnist.validation.images, self.phase_train: False}

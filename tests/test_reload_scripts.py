@@ -122,8 +122,8 @@ def test_wrong_checkpoint_arguments_each_get_one_clear_line(trained, tmp_path):
 
     # A config that does not match the weights (another architecture).
     (bare / "model_config.json").write_text(json.dumps({"model": "autoencoder", "n_code": 3}))
-    assert "does not hold the autoencoder with N_CODE 3" in _fails("ae_vs_pca.py", bare,
-                                                                    cwd=tmp_path)
+    assert "does not hold the deep autoencoder with N_CODE 3" in _fails("ae_vs_pca.py", bare,
+                                                                         cwd=tmp_path)
 
     # The models the wrong way round.
     assert ("was written by autoencoder_mnist.py; give a checkpoint of "

@@ -15,13 +15,13 @@ import os
 import nbformat
 from nbformat import v4
 
-from aelab import record
+from aelab import kinds
 from aelab.workshop.source import files_of
 from aelab.workshop.todos import TODOS
 
 CLASS_EPOCHS = 20  # what the instructor notes recommend: the slides' 1000 take hours on a laptop
-DEEP_LOGDIR = record.default_logdir(record.AUTOENCODER, 2)
-DENOISING_LOGDIR = record.default_logdir(record.DENOISING_AUTOENCODER, 2)
+DEEP_LOGDIR = kinds.AUTOENCODER.default_logdir(2)
+DENOISING_LOGDIR = kinds.DENOISING_AUTOENCODER.default_logdir(2)
 
 # (notebook file, Korean title, English title, TODO numbers, [(script, arguments, the slide's
 # command, what shows)]); {epochs} and {options} come from the settings cell.
