@@ -19,14 +19,16 @@ training images:
   learning").
 """
 
+import aelab.quiet_tensorflow  # TensorFlow starts without its start-up lines, in graph mode
+
 import argparse
 from types import SimpleNamespace
 
-from aelab import quiet_tensorflow  # noqa: F401  (first: TensorFlow starts without its start-up lines)
 import matplotlib.pyplot as plt
 import numpy as np
 from sklearn.decomposition import PCA
 from sklearn.neighbors import KNeighborsClassifier
+
 from aelab import cli, figures, input_data, reload
 
 sample_size = 10  # test images in the reconstruction figures

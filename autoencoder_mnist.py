@@ -20,16 +20,27 @@ loop (folder, resume, record, stop) is aelab/runs.py's Run.
 denoising_autoencoder_mnist.py hands its model to `train` below.
 """
 
+import aelab.quiet_tensorflow  # TensorFlow starts without its start-up lines, in graph mode
+
 import argparse
 import os
 
-from aelab import quiet_tensorflow  # noqa: F401  (first: TensorFlow starts without its start-up lines)
 import tensorflow.compat.v1 as tf
+
 from aelab import argtypes, cli, figures, input_data, kinds, record, runs, stacking
-from aelab.precision import Precision
 from aelab.model import (  # noqa: F401  (imported by name, as the original code had them here)
-    LOSSES, corrupt_input, decoder, encoder, evaluate, image_summary, layer, layer_batch_norm,
-    loss, training)
+    LOSSES,
+    corrupt_input,
+    decoder,
+    encoder,
+    evaluate,
+    image_summary,
+    layer,
+    layer_batch_norm,
+    loss,
+    training,
+)
+from aelab.precision import Precision
 
 # Architecture
 n_encoder_hidden_1 = 1000
@@ -65,7 +76,7 @@ def train(args, model):
     """모델 학습시키기: the slides' data, graph and loop around `model`, a function (x, n_code,
     phase_train, loss) -> (output, cost, train_summary_op): `autoencoder`, or the denoising one."""
     learning_rate, training_epochs, batch_size = args.learning_rate, args.epochs, args.batch_size
-    loss, evaluate = LOSSES[args.loss]  # the slides' L2, or the cross-entropy (--loss)
+    loss, evaluate = LOSSES[args.loss]  # noqa: F811  (the slides' L2, or --loss cross-entropy)
     precision = Precision(args.precision)  # float32, or mixed where the machine gains by it
     mnist = input_data.read_data_sets(args.data_dir, one_hot=True, dataset=args.dataset,
                                       validation_size=args.validation_size, seed=args.seed)

@@ -8,15 +8,15 @@ and `최적화 완료!`, then shows the first ten test images above their
 reconstructions (saved as basic_autoencoder.png where there is no display).
 """
 
+import aelab.quiet_tensorflow  # TensorFlow starts without its start-up lines, in graph mode
+
 import argparse
 
-from aelab import quiet_tensorflow  # noqa: F401  (first: TensorFlow starts without its start-up lines)
-import tensorflow.compat.v1 as tf
-import numpy as np
 import matplotlib.pyplot as plt
-from aelab import cli, figures, input_data, steps
+import numpy as np
+import tensorflow.compat.v1 as tf
 
-tf.disable_eager_execution()
+from aelab import cli, figures, input_data, steps
 
 # 옵션 설정 (the slides' hyperparameters; each one a command-line option)
 learning_rate = 0.01

@@ -13,10 +13,12 @@ dn_mnist_autoencoder_hidden=<N_CODE>_logs/, and the validation and test
 losses are measured on corrupted input, as in training.
 """
 
+import aelab.quiet_tensorflow  # TensorFlow starts without its start-up lines, in graph mode
+
 import functools
 
-from aelab import quiet_tensorflow  # noqa: F401  (first: TensorFlow starts without its start-up lines)
 import tensorflow.compat.v1 as tf
+
 from aelab import cli, kinds
 from aelab.model import corrupt_input, decoder, encoder, loss, masking_noise
 from autoencoder_mnist import decoder_hidden, encoder_hidden, parse_args, train

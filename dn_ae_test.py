@@ -17,11 +17,13 @@ well, its reconstructions and codes of the same damaged images come beside:
     python dn_ae_test.py dn_mnist_autoencoder_hidden=2_logs mnist_autoencoder_hidden=2_logs
 """
 
+import aelab.quiet_tensorflow  # TensorFlow starts without its start-up lines, in graph mode
+
 import argparse
 
-from aelab import quiet_tensorflow  # noqa: F401  (first: TensorFlow starts without its start-up lines)
 import matplotlib.pyplot as plt
 import numpy as np
+
 from aelab import argtypes, cli, figures, input_data, kinds, reload
 
 sample_size = 10  # test images shown

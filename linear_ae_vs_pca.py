@@ -24,15 +24,17 @@ Its last line can be read by a script:
     Linear autoencoder vs PCA, K=2: smallest principal-angle cosine 0.99995, MSE ratio 1.0003
 """
 
+import aelab.quiet_tensorflow  # TensorFlow starts without its start-up lines, in graph mode
+
 import argparse
 
-from aelab import quiet_tensorflow  # noqa: F401  (first: TensorFlow starts without its start-up lines)
 import numpy as np
 import tensorflow.compat.v1 as tf
+from sklearn.decomposition import PCA
+
 from aelab import argtypes, checkpoints, cli, figures, input_data, kinds, runs
 from aelab.model import linear_autoencoder, training
 from aelab.stacking import train_epoch
-from sklearn.decomposition import PCA
 
 # 옵션 설정: Adam, as the deep autoencoder; 60 epochs bring K=16 to the PCA subspace
 learning_rate = 0.001

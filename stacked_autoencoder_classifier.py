@@ -19,15 +19,17 @@ small, to finish in a minute or two on a CPU; the paper's setting is three
 hidden layers of 1000 units: --hidden 1000,1000,1000.
 """
 
+import aelab.quiet_tensorflow  # TensorFlow starts without its start-up lines, in graph mode
+
 import argparse
 import os
 import time
 from types import SimpleNamespace
 
-from aelab import quiet_tensorflow  # noqa: F401  (first: TensorFlow starts without its start-up lines)
 import matplotlib.pyplot as plt
 import numpy as np
 import tensorflow.compat.v1 as tf
+
 from aelab import argtypes, checkpoints, cli, figures, input_data, kinds, reload, steps
 from aelab.model import ENCODER_HIDDEN, layer, training
 from aelab.stacking import ENCODER_SCOPES, encoder_widths, layerwise_training, train_epoch

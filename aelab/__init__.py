@@ -2,7 +2,7 @@
 
 Importing the package (or any of its modules but those that build graphs)
 does not start TensorFlow. The lab scripts start it through one explicit
-import, first of all: `from aelab import quiet_tensorflow`.
+import, first of all: `import aelab.quiet_tensorflow`.
 """
 
 

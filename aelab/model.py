@@ -11,8 +11,6 @@ session, the saver and the training loop.
 
 import tensorflow.compat.v1 as tf
 
-tf.disable_eager_execution()
-
 n_input = 28 * 28
 # The slides' widths of the three hidden layers on each side. autoencoder_mnist.py
 # sets them in its "# Architecture" block; these are the functions' defaults.

@@ -1,15 +1,19 @@
-"""Starts TensorFlow without the C++ start-up lines a student cannot act on.
+"""Starts TensorFlow as the lab needs it: without the C++ start-up lines a student cannot act on,
+and in TensorFlow 1.x's graph mode (placeholders, sessions), the one place that turns eager
+execution off.
 
-The lab scripts import this module before anything else:
+The lab scripts import this module before anything else (pyproject.toml's import order keeps it
+first):
 
-    from aelab import quiet_tensorflow  # noqa: F401  (first: TensorFlow starts quietly)
+    import aelab.quiet_tensorflow
 
 so that the first thing a student sees is the slides' output, not CPU
-features, oneDNN notes or "no CUDA driver". TF_CPP_MIN_LOG_LEVEL hides most
-of those lines, but TensorFlow 2.21 writes some before its logging reads that
-setting; those are filtered out of what it prints while it starts, and
-anything else it says still reaches the screen. TensorFlow's Python
-deprecation notices are silenced too. Ctrl-C while TensorFlow loads ends the
+features, oneDNN notes or "no CUDA driver". TF_CPP_MIN_LOG_LEVEL hides
+TensorFlow's information lines, but TensorFlow 2.21 writes some before its
+logging reads that setting; those are filtered out of what it prints while it
+starts, and anything else it says (a warning on why a GPU is not used, say)
+still reaches the screen. TensorFlow's Python deprecation notices are
+silenced too. Ctrl-C while TensorFlow loads ends the
 program with one line and status 130, as Ctrl-C does later on: it is held
 until the import is done, since some of the modules TensorFlow imports would
 swallow it (a bare `except:` around an optional import) and the program would
@@ -49,12 +53,26 @@ def _import_tensorflow():
 
 
 def start():
-    """Imports TensorFlow with its start-up lines on stderr filtered; silences its deprecation notices."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    if "tensorflow" not in sys.modules:
-        with _ctrl_c_held():
-            _import_quietly()
-    sys.modules["tensorflow"].get_logger().setLevel("ERROR")
+    """Imports TensorFlow with its start-up lines on stderr filtered, in the graph mode of
+    TensorFlow 1.x that the slides' code needs; silences its Python deprecation notices.
+
+    While it imports, TF_CPP_MIN_LOG_LEVEL is 1 (unless the user set it): its C++ code keeps
+    that level from its first line on, hiding its information lines but not its warnings and
+    errors (why a GPU is not used, say). The variable is then put back as it was, so that
+    the programs this process starts see the user's own setting.
+    """
+    level = os.environ.get("TF_CPP_MIN_LOG_LEVEL")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")
+    try:
+        if "tensorflow" not in sys.modules:
+            with _ctrl_c_held():
+                _import_quietly()
+    finally:
+        if level is None:
+            del os.environ["TF_CPP_MIN_LOG_LEVEL"]
+    tensorflow = sys.modules["tensorflow"]
+    tensorflow.get_logger().setLevel("ERROR")
+    tensorflow.compat.v1.disable_eager_execution()  # the one place: placeholders, sessions
 
 
 class _ctrl_c_held:

@@ -15,19 +15,16 @@ import json
 import os
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-from aelab import quiet_tensorflow  # noqa: E402,F401  (first: TensorFlow starts quietly)
-import numpy as np  # noqa: E402
-import tensorflow.compat.v1 as tf  # noqa: E402
-from aelab import input_data  # noqa: E402
-
-tf.disable_eager_execution()
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 REPORTED = (1, 5, 20, 50, 100, 200, 500, 1000)
 
 
 def count_dots(args, stddev):
     """{epoch: (pixels above 0.9 in every test reconstruction, pixels exactly 1.0 in every one)}."""
+    import numpy as np
+    import tensorflow.compat.v1 as tf
+
+    from aelab import input_data
     mnist = input_data.read_data_sets(args.data_dir, seed=args.seed)
     with tf.Graph().as_default():
         tf.set_random_seed(args.seed)
@@ -58,6 +55,8 @@ def main(argv=None):
     parser.add_argument("--epochs", type=int, default=100)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
+    sys.path.insert(0, REPO)
+    import aelab.quiet_tensorflow  # TensorFlow starts quietly, in graph mode
     for label, stddev in (("the slides' start, tf.random_normal (standard deviation 1)", 1.0),
                           ("a start ten times smaller (standard deviation 0.1)", 0.1)):
         counts = count_dots(args, stddev)

@@ -14,8 +14,20 @@ import pytest
 import tensorflow.compat.v1 as tf
 
 from aelab import input_data, lock, runs
-from conftest import (INTERRUPT, LINUX_ONLY, POSIX_ONLY, REPO, TrainedRuns, epochs_kept,
-                      last_line, quick, read_record, run_main, script_env, signal_at_step)
+from conftest import (
+    INTERRUPT,
+    LINUX_ONLY,
+    POSIX_ONLY,
+    REPO,
+    TrainedRuns,
+    epochs_kept,
+    last_line,
+    quick,
+    read_record,
+    run_main,
+    script_env,
+    signal_at_step,
+)
 
 LOGDIR = "mnist_autoencoder_hidden=2_logs"
 # A process that takes a run folder's lock and holds it until its input closes, as a run does

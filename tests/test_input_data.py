@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from aelab import input_data
-from aelab.input_data import DataError, DataSet, FILES, read_data_sets
+from aelab.input_data import FILES, DataError, DataSet, read_data_sets
 from conftest import REPO, gz, idx_bytes, write_idx_dataset
 
 

@@ -3,6 +3,7 @@ Windows' path rules through ntpath, its errors by their numbers, other encodings
 PYTHONIOENCODING, a stream without reconfigure, no standard error, and a real Jupyter kernel."""
 
 import errno
+import glob
 import io
 import json
 import ntpath
@@ -15,8 +16,17 @@ import matplotlib
 import pytest
 
 from aelab import checkpoints, cli, faults, figures, paths, record, steps
-from conftest import (REPO, TrainedRuns, as_seen, epochs_kept, last_line, quick, run_main,
-                      run_process, script_env)
+from conftest import (
+    REPO,
+    TrainedRuns,
+    as_seen,
+    epochs_kept,
+    last_line,
+    quick,
+    run_main,
+    run_process,
+    script_env,
+)
 
 LOGDIR = TrainedRuns.DEEP
 
@@ -196,11 +206,29 @@ def test_no_standard_error_at_all(tmp_path):
     (fake / "__init__.py").write_text(
         "import sys\nclass config:\n    list_physical_devices = staticmethod(lambda kind=None: [])\n"
         "class _Logger:\n    def setLevel(self, level): pass\n"
-        "get_logger = lambda: _Logger()\n")
+        "get_logger = lambda: _Logger()\n"
+        "class compat:\n    class v1:\n        disable_eager_execution = staticmethod(lambda: None)\n")
     code = ("import os, sys; os.close(2); sys.stderr = None; sys.path[:0] = sys.argv[1:3]; "
-            "from aelab import quiet_tensorflow; print('started')")
-    result = run_process(["-c", code, str(tmp_path), REPO], cwd=tmp_path, check=False)
-    assert result.returncode == 0 and result.stdout == "started\n", result
+            "import aelab.quiet_tensorflow; print('started', os.environ.get('TF_CPP_MIN_LOG_LEVEL'))")
+    for level in (None, "3"):  # the user's own setting (none, or 3) is what is left
+        env = script_env()
+        env.pop("TF_CPP_MIN_LOG_LEVEL", None)
+        if level:
+            env["TF_CPP_MIN_LOG_LEVEL"] = level
+        result = run_process(["-c", code, str(tmp_path), REPO], cwd=tmp_path, check=False, env=env)
+        assert result.returncode == 0 and result.stdout == f"started {level}\n", result
+
+
+def test_eager_execution_is_turned_off_in_one_place():
+    """aelab/quiet_tensorflow.py, which every script imports first, and nowhere else."""
+    sources = [*glob.glob(os.path.join(REPO, "*.py")), *glob.glob(os.path.join(REPO, "bench", "*.py")),
+               *glob.glob(os.path.join(REPO, "aelab", "**", "*.py"), recursive=True)]
+    found = []
+    for path in sources:
+        with open(path, encoding="utf-8") as f:
+            if "disable_eager_execution()" in f.read():
+                found.append(os.path.relpath(path, REPO))
+    assert found == [os.path.join("aelab", "quiet_tensorflow.py")]
 
 
 # ---------------------------------------------------------------- a run folder from elsewhere

@@ -211,6 +211,7 @@ def test_denoising_autoencoder_has_the_slides_corruption_lines_in_order():
 
 def test_corrupt_input_draws_integers_0_or_1_as_on_the_slide():
     import tensorflow.compat.v1 as tf
+
     from aelab import model
     with tf.Graph().as_default() as graph:
         model.corrupt_input(tf.placeholder(tf.float32, [None, 784]))

@@ -14,8 +14,19 @@ from PIL import Image
 
 import autoencoder_mnist
 from aelab import steps
-from conftest import (EXTRACTING, INTERRUPT, NUMBER, POSIX_ONLY, REPO, epochs_kept, quick,
-                      read_record, run_main, script_env, signal_at_step)
+from conftest import (
+    EXTRACTING,
+    INTERRUPT,
+    NUMBER,
+    POSIX_ONLY,
+    REPO,
+    epochs_kept,
+    quick,
+    read_record,
+    run_main,
+    script_env,
+    signal_at_step,
+)
 
 
 def event_tags(folder):
@@ -287,6 +298,7 @@ def _read(fd):
 
 def test_layerwise_training_runs_each_stage_then_the_whole_network(small_data, tmp_path):
     import tensorflow.compat.v1 as tf
+
     from aelab import checkpoints
     result = run_main("denoising_autoencoder_mnist.py", 2, "--pretrain", "layerwise",
                       "--pretrain-epochs", 1, "--epochs", 5, *quick(small_data)[:-4],
