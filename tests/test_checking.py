@@ -361,7 +361,8 @@ def test_a_bubblewrap_that_cannot_work_here_is_named_with_the_fix(tmp_path):
     handout_folder(tmp_path / "class" / "kim")
     fake = tmp_path / "bin" / "bwrap"
     fake.parent.mkdir()
-    fake.write_text("#!/bin/sh\necho 'bwrap: No permissions to creating new namespace' >&2\nexit 1\n")
+    fake.write_text("#!/bin/sh\n[ \"$1\" = --version ] && echo 'bubblewrap 0.8.0' && exit 0\n"
+                    "echo 'bwrap: No permissions to creating new namespace' >&2\nexit 1\n")
     fake.chmod(0o755)
     done = subprocess.run(grade_command(tmp_path / "class", tmp_path / "grades.csv"), cwd=REPO,
                           capture_output=True, text=True,
@@ -387,6 +388,23 @@ def test_the_fix_named_fits_the_machine(monkeypatch, settings, root, container, 
     monkeypatch.setattr(sandbox.os, "geteuid", lambda: 0 if root else 1000)
     monkeypatch.setattr(sandbox.os.path, "exists", lambda path: container)
     assert fix in sandbox._fix()
+
+
+def test_an_older_bubblewrap_makes_a_sandbox_without_what_it_lacks(tmp_path, monkeypatch):
+    require_bwrap()
+    checker = supervise.copy_checker(str(tmp_path / "checker"))
+    assert "--size" in sandbox.Sandbox(checker)._view  # this machine's
+    monkeypatch.setattr(sandbox, "bwrap_version", lambda bwrap: (0, 6))
+    box = sandbox.Sandbox(checker)
+    assert "--size" not in box._view and "--disable-userns" not in box._view
+    assert box.notes[0].startswith("note: bubblewrap 0.6 cannot bound the size of the sandbox's "
+                                   "/tmp (0.7 can)")
+    supervise.probe(box)  # the real bwrap takes that command line too
+    monkeypatch.setattr(sandbox, "bwrap_version", lambda bwrap: (0, 4))
+    with pytest.raises(LabError, match=r"^error: bubblewrap 0.4 is too old for the sandbox \(it "
+                                       r"needs 0.5 or later\): install a newer one, or pass "
+                                       r"--no-sandbox for submissions you trust$"):
+        sandbox.Sandbox(checker)
 
 
 def test_the_sandboxed_process(tmp_path):

@@ -14,7 +14,7 @@ import pytest
 import hostile
 from aelab.workshop import submissions
 from aelab.workshop.gradebook import STOPPED
-from conftest import REPO, edit, run_main, student_copy
+from conftest import INTERRUPT, POSIX_ONLY, REPO, edit, run_main, student_copy
 from grading import (cells, grade_command, grade_env, read_grades, sandbox_options, snapshot,
                      zip_folder)
 
@@ -199,23 +199,37 @@ def journal(out):
     return set(checking), set(read_grades(out)) if os.path.exists(out) else set()
 
 
-def kill_when(command, cwd, env, ready):
-    """Runs grade and kills it (SIGKILL, as a crash or the OOM killer would) once ready(checking,
-    done) holds; then waits until nothing its sandboxes ran is left. Returns what it printed."""
-    proc = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, text=True)
+def stop_when(command, env, ready, stop=lambda proc: proc.kill(), **popen):
+    """Runs grade and stops it (by default SIGKILL, as a crash or the OOM killer would) once
+    ready(checking, done) holds; then waits until nothing its sandboxes ran is left.
+    Returns (its exit status, what it printed)."""
+    proc = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, text=True, **popen)
     out = command[command.index("--out") + 1]
     while proc.poll() is None and not ready(*journal(out)):
         time.sleep(0.05)  # polling grades.csv and its journal: the grader writes them as it goes
     assert proc.poll() is None, proc.communicate()[0]
-    proc.kill()
+    stop(proc)
     said = proc.communicate()[0]
     for _ in range(600):  # a guard against a hang: they end at once, with the grader
         if not hostile.lingering([env["TMPDIR"]]):
             break
         time.sleep(0.1)
     assert hostile.lingering([env["TMPDIR"]]) == []
-    return said
+    return proc.returncode, said
+
+
+def a_class(base, handouts, *students):
+    """base/class with a copy of the handout (h) or the solution (s) per student, and
+    (grade's command into base/out/grades.csv, its environment)."""
+    room, home, temp = base / "class", base / "home", base / "temp"
+    for folder in (room, home, temp):
+        folder.mkdir()
+    for student, which in students:
+        student_copy(handouts[which == "s"], room / student)
+    command = grade_command(room, base / "out" / "grades.csv", "--timeout", TIMEOUT,
+                            *sandbox_options())
+    return command, grade_env(home, temp)
 
 
 @pytest.mark.slow
@@ -223,19 +237,13 @@ def test_a_grading_killed_half_way_resumes_with_the_same_command(tmp_path, hando
     """Killed while checking s2 and s3, the grading goes on with the same command: s4 first,
     then s2 and s3 again, each alone. Killed again while checking s3 alone, the third run
     gives s3 its row and no further check. Every student has one row."""
-    handout, solution = handouts
-    room, home, temp = tmp_path / "class", tmp_path / "home", tmp_path / "temp"
-    for folder in (room, home, temp):
-        folder.mkdir()
-    for student, source in (("s1", handout), ("s2", solution), ("s3", solution), ("s4", handout)):
-        student_copy(source, room / student)
-    out = tmp_path / "out" / "grades.csv"
-    command = grade_command(room, out, "--jobs", 2, "--timeout", TIMEOUT, *sandbox_options())
-    env = grade_env(home, temp)
+    command, env = a_class(tmp_path, handouts, ("s1", "h"), ("s2", "s"), ("s3", "s"), ("s4", "h"))
+    command += ["--jobs", "2"]
+    out, temp = tmp_path / "out" / "grades.csv", tmp_path / "temp"
 
-    kill_when(command, REPO, env, lambda checking, done: {"s2", "s3"} <= checking)
-    assert os.path.exists(str(out) + ".progress") and os.listdir(temp) != []
-    said = kill_when(command, REPO, env, lambda checking, done: checking == {"s3"})
+    status, _ = stop_when(command, env, lambda checking, done: {"s2", "s3"} <= checking)
+    assert status == -9 and os.path.exists(str(out) + ".progress") and os.listdir(temp) != []
+    status, said = stop_when(command, env, lambda checking, done: checking == {"s3"})
     assert "Resuming the grading in " in said and ": 1 of 4 done; grading the other 3" in said
     assert "The grader stopped while checking s2, s3: each is checked again, alone, after the " \
            "others" in said
@@ -253,3 +261,20 @@ def test_a_grading_killed_half_way_resumes_with_the_same_command(tmp_path, hando
     assert cells(rows["s1"]) == cells(rows["s4"]) == ["not filled"] * 10
     assert os.listdir(out.parent) == ["grades.csv"]
     assert not [name for name in os.listdir(temp) if name.startswith("aelab-")]  # none left
+
+
+@POSIX_ONLY
+@pytest.mark.slow
+def test_ctrl_c_in_grade_keeps_the_rows_done_and_holds_nothing_against_anyone(tmp_path, handouts):
+    command, env = a_class(tmp_path, handouts, ("s1", "h"), ("s2", "s"))
+    command += ["--jobs", "1"]
+    out = tmp_path / "out" / "grades.csv"
+    status, said = stop_when(command, env, lambda checking, done: checking == {"s2"},
+                             stop=lambda proc: proc.send_signal(INTERRUPT["signal"]),
+                             **INTERRUPT["popen"])
+    assert status == INTERRUPT["status"] and "Traceback" not in said, said
+    assert said.strip().endswith(f"Interrupted: 1 of 2 graded; {out} has those, and the same "
+                                 f"command grades the rest.")
+    with open(str(out) + ".progress", encoding="utf-8") as f:
+        left = json.load(f)
+    assert left["checking"] == [] and left["stops"] == {} and sorted(read_grades(out)) == ["s1"]

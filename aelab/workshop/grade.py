@@ -110,6 +110,8 @@ class _Grading:
                 self.book.checking(submission.student)
                 graded = grade_one(submission, os.path.join(self.temp, f"s{index:04d}"),
                                    self.reference, self.launcher, self.timeout, slot)
+                if self.launcher.stopped:  # its checks were cut short: not done
+                    raise supervise.Stopped
                 self.done(graded._replace(notes=[note, *graded.notes]) if note else graded)
             finally:
                 slots.put(slot)
@@ -160,12 +162,13 @@ def _checking(temp, hidden, jobs, no_sandbox):
     the kit's values computed, before any student's lines run."""
     isolated, note = sandbox.requested(no_sandbox)
     checker = supervise.copy_checker(os.path.join(temp, "checker"))
-    box = None
+    box, notes = None, [note] if note else []
     if isolated:
         box = sandbox.Sandbox(checker, hidden, jobs)
         supervise.probe(box)
-    if note:
-        print(note, flush=True)
+        notes = box.notes
+    for line in notes:
+        print(line, flush=True)
     reference = Reference.of_kit()
     return supervise.Launcher(checker, reference.salt, box), reference
 

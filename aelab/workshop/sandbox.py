@@ -28,8 +28,10 @@ Debian and Ubuntu package `bubblewrap`; no daemon, nothing setuid), with:
 import json
 import os
 import posixpath
+import re
 import shutil
 import site
+import subprocess
 import sys
 
 from aelab import LabError
@@ -49,6 +51,9 @@ FILE_SIZE = 256 << 20           # bytes of one file written
 # The first uid (and gid) a root grader runs students' lines as, one per job slot: in the range
 # systemd's table leaves unused (1879048192-2147352575), and skipping any a user or group has.
 UID_BASE = 2_000_000_000
+# bubblewrap's versions: the oldest with --perms, with --size (a tmpfs of a bounded size), and
+# with --disable-userns (Debian 12 has 0.8, Ubuntu 22.04 0.6, Ubuntu 24.04 0.9).
+OLDEST, SIZED, NO_USERNS = (0, 5), (0, 7), (0, 8)
 SYSTEM = ("usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32")
 ETC = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "fonts")
 
@@ -102,6 +107,21 @@ def python_roots():
     return list(dict.fromkeys(os.path.abspath(root) for root in roots))
 
 
+def bwrap_version(bwrap):
+    """bubblewrap's version, as a tuple of numbers ((0,) where it does not say)."""
+    try:
+        said = subprocess.run([bwrap, "--version"], capture_output=True, text=True,
+                              stdin=subprocess.DEVNULL, timeout=60).stdout
+    except (OSError, subprocess.SubprocessError):
+        return (0,)
+    found = re.search(r"(\d+)\.(\d+)", said)
+    return tuple(map(int, found.groups())) if found else (0,)
+
+
+def _dotted(version):
+    return ".".join(map(str, version))
+
+
 def _inside(path, folder):
     return os.path.commonpath([path, folder]) == folder
 
@@ -137,9 +157,30 @@ class Sandbox:
     def __init__(self, checker, hidden=(), slots=1):
         """checker: the folder of the checker's private copy; hidden: folders to hide should they
         be under a folder the sandbox shows (the kit, the home, the output); slots: jobs at a time."""
-        self.checker = checker
+        self.checker, self.bwrap = checker, shutil.which("bwrap")
+        self.version = bwrap_version(self.bwrap)
+        if self.version < OLDEST:
+            raise LabError(f"bubblewrap {_dotted(self.version)} is too old for the sandbox (it "
+                           f"needs {_dotted(OLDEST)} or later): install a newer one, or pass "
+                           f"--no-sandbox for submissions you trust")
         self.uids = _free_ids(slots) if os.geteuid() == 0 else None
+        self.notes = self._shortcomings()
         self._view = self._namespaces() + self._files(hidden) + self._environment()
+
+    def _shortcomings(self):
+        """Notes on what this bubblewrap cannot do that a newer one does."""
+        notes = []
+        if self.version < SIZED:
+            notes.append(f"note: bubblewrap {_dotted(self.version)} cannot bound the size of the "
+                         f"sandbox's /tmp ({_dotted(SIZED)} can): a student's lines could fill "
+                         f"memory there")
+        if self.version < NO_USERNS and not self.uids:
+            notes.append(f"note: bubblewrap {_dotted(self.version)} cannot keep students' lines "
+                         f"from making user namespaces ({_dotted(NO_USERNS)} can)")
+        return notes
+
+    def _sized(self, size):
+        return ["--size", str(size)] if self.version >= SIZED else []
 
     def _namespaces(self):
         if self.uids:  # privileged: no user namespace, the process drops to its uid itself
@@ -148,12 +189,13 @@ class Sandbox:
                       "--cap-add", "CAP_SETGID"]
         else:
             spaces = ["--unshare-user", "--unshare-ipc", "--unshare-pid", "--unshare-net",
-                      "--unshare-uts", "--unshare-cgroup-try", "--disable-userns"]
-        return [shutil.which("bwrap"), *spaces, "--die-with-parent", "--new-session"]
+                      "--unshare-uts", "--unshare-cgroup-try"]
+            spaces += ["--disable-userns"] if self.version >= NO_USERNS else []
+        return [self.bwrap, *spaces, "--die-with-parent", "--new-session"]
 
     def _files(self, hidden):
         """The file system: system folders, this Python and the checker read-only, /tmp its own."""
-        args = ["--size", str(TMP_SIZE), "--perms", "1777", "--tmpfs", "/tmp"]
+        args = [*self._sized(TMP_SIZE), "--perms", "1777", "--tmpfs", "/tmp"]
         shown, made = [], set()
         for name in SYSTEM:
             path = "/" + name
@@ -172,7 +214,7 @@ class Sandbox:
         for path in map(os.path.abspath, hidden):
             if os.path.isdir(path) and any(_inside(path, folder) for folder in shown):
                 args += ["--tmpfs", path]  # an empty folder over it
-        return args + ["--proc", "/proc", "--dev", "/dev", "--size", str(SHM_SIZE), "--perms",
+        return args + ["--proc", "/proc", "--dev", "/dev", *self._sized(SHM_SIZE), "--perms",
                        "1777", "--tmpfs", "/dev/shm"]
 
     @staticmethod

@@ -142,6 +142,11 @@ class Launcher:
             self._running.add(proc)
         return _Child(proc, self._running)
 
+    @property
+    def stopped(self):
+        """True once stop() was called: what the processes it ended gave is no grade."""
+        return self._stopped
+
     def stop(self):
         """Ends every checking process running (and, in the sandbox, all they started); starts no more."""
         with self._lock:
