@@ -4,8 +4,10 @@ and the sandbox's messages."""
 
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 
 import pytest
 
@@ -262,6 +264,16 @@ def test_links_to_submissions_pipes_and_a_link_put_in_late_are_refused(tmp_path,
         submissions.copy_folder(str(folder), str(tmp_path / "copy2"))
 
 
+def test_a_windows_junction_counts_as_a_link():
+    import stat
+    from types import SimpleNamespace
+    junction = SimpleNamespace(st_mode=stat.S_IFDIR | 0o755,
+                               st_file_attributes=stat.FILE_ATTRIBUTE_REPARSE_POINT)
+    assert submissions._is_link(junction)
+    assert not submissions._is_link(SimpleNamespace(st_mode=stat.S_IFDIR | 0o755,
+                                                    st_file_attributes=0))
+
+
 def test_files_far_larger_than_a_handouts_are_refused(tmp_path, monkeypatch):
     folder = handout_folder(tmp_path / "student")
     monkeypatch.setattr(submissions, "MAX_FILE", 3)
@@ -317,6 +329,20 @@ def test_a_journal_of_another_class_is_not_taken_up(tmp_path):
         gradebook.Gradebook(out, str(tmp_path / "class-a"))
 
 
+def test_a_table_open_in_excel_stops_the_grading_with_one_line(tmp_path, monkeypatch):
+    book = gradebook.Gradebook(str(tmp_path / "grades.csv"), str(tmp_path / "class"))
+    book.begin(str(tmp_path))
+    book.checking("a")
+
+    def refused(path, text, encoding="utf-8-sig"):
+        raise PermissionError(13, "Permission denied", path)
+    monkeypatch.setattr(gradebook, "write_whole", refused)
+    with pytest.raises(LabError, match=r"cannot write \S+grades.csv \(Permission denied\); close "
+                                       r"it where it is open \(Excel\?\) and run the same command "
+                                       r"again: it goes on from there"):
+        book.finish(Graded("a", True), "")
+
+
 def test_a_failed_write_leaves_the_table_as_it_was(tmp_path):
     path = tmp_path / "grades.csv"
     gradebook.write_whole(str(path), "old\n")
@@ -343,6 +369,16 @@ def test_a_grading_with_nothing_left_to_check_starts_nothing(tmp_path):
 
 
 # ---------------------------------------------------------------- the sandbox's messages
+
+
+@pytest.mark.parametrize("platform, name", [("win32", "Windows"), ("darwin", "macOS")])
+def test_elsewhere_than_linux_grade_says_in_one_line_that_nothing_is_isolated(monkeypatch,
+                                                                              platform, name):
+    monkeypatch.setattr(sandbox.sys, "platform", platform)
+    monkeypatch.setattr(sandbox.os, "name", "nt" if platform == "win32" else "posix")
+    isolated, note = sandbox.requested(no_sandbox=False)
+    assert not isolated and note.startswith(f"note: students' code is not isolated on {name}: ")
+    assert sandbox.requested(no_sandbox=True) == (False, sandbox.UNSANDBOXED)
 
 
 def test_without_bubblewrap_grade_stops_before_checking_anyone(tmp_path):
@@ -407,52 +443,57 @@ def test_an_older_bubblewrap_makes_a_sandbox_without_what_it_lacks(tmp_path, mon
         sandbox.Sandbox(checker)
 
 
-def test_the_sandboxed_process(tmp_path):
-    """What a checking process sees and may do, short of TensorFlow: its user, its capabilities,
-    its limits, its processes, its files."""
-    require_bwrap()
-    box = sandbox.Sandbox(supervise.copy_checker(str(tmp_path / "checker")),
-                          hidden=[REPO, os.path.expanduser("~")])
-    (tmp_path / "copy").mkdir()
-    (tmp_path / "copy" / "model.py").write_text("x = 1\n")
-    code = """
-import json, os, resource, sys
-sys.path.insert(0, sys.argv[1])
-from aelab.workshop import sandbox
-sandbox.confine(**json.loads(sys.argv[2]))
-status = dict(line.split(":\\t", 1) for line in open("/proc/self/status").read().splitlines())
-def readable(path):
+def probe_the_sandbox(python, user=()):
+    """What a process in the sandbox saw (tests/sandbox_probe.py), the grader being `user`."""
+    base = tempfile.mkdtemp(prefix="aelab-probe-")  # in /tmp, where any user may go
     try:
-        open(path, "rb").close()
-        return True
-    except OSError:
-        return False
-open("mine.txt", "w").write("written")
-print(json.dumps({"uid": os.getuid(), "groups": os.getgroups(), "cwd": os.getcwd(),
-    "files": sorted(os.listdir(".")), "caps": status["CapEff"].strip(),
-    "no_new_privs": status["NoNewPrivs"].strip(), "pids": sorted(p for p in os.listdir("/proc") if p.isdigit()),
-    "as": resource.getrlimit(resource.RLIMIT_AS)[0], "nproc": resource.getrlimit(resource.RLIMIT_NPROC)[0],
-    "fsize": resource.getrlimit(resource.RLIMIT_FSIZE)[0],
-    "readable": [p for p in sys.argv[3:] if readable(p)], "stdin": sys.stdin.read()}))
-"""
-    inside = [sys.executable, "-E", "-c", code, box.CHECKER, json.dumps(box.confinement(0, 60)),
-              "/etc/shadow", os.path.join(REPO, "aelab", "model.py"),
-              str(tmp_path / "copy" / "model.py"), "/etc/ld.so.cache"]
-    command, fds = box.command(inside, str(tmp_path / "copy"))
-    try:
-        done = subprocess.run(command, pass_fds=fds, capture_output=True, text=True,
-                              stdin=subprocess.DEVNULL)
+        checker = supervise.copy_checker(os.path.join(base, "checker"))
+        shutil.copy(os.path.join(REPO, "tests", "sandbox_probe.py"), checker)
+        copy = os.path.join(base, "copy")
+        os.mkdir(copy)
+        with open(os.path.join(copy, "model.py"), "w") as f:
+            f.write("x = 1\n")
+        for here, dirs, files in os.walk(base):
+            for name in [here, *(os.path.join(here, f) for f in files)]:
+                os.chmod(name, 0o755)
+        paths = ["/etc/shadow", os.path.join(REPO, "aelab", "model.py"),
+                 os.path.join(copy, "model.py"), "/etc/ld.so.cache"]
+        done = subprocess.run([*user, python, os.path.join(checker, "sandbox_probe.py"), checker,
+                               copy, *paths], capture_output=True, text=True, cwd="/")
+        assert done.returncode == 0, done.stderr[-3000:]
+        return json.loads(done.stdout), copy
     finally:
-        for fd in fds:
-            os.close(fd)
-    assert done.returncode == 0, done.stderr
-    seen = json.loads(done.stdout)
+        shutil.rmtree(base)
+
+
+def check_what_it_saw(seen, copy):
     assert seen["cwd"] == sandbox.WORK and seen["files"] == ["mine.txt", "model.py"]
     assert seen["caps"] == "0000000000000000" and seen["no_new_privs"] == "1"
     assert seen["readable"] == ["/etc/ld.so.cache"]  # the copy is in the sandbox, not at its path
     assert len(seen["pids"]) <= 3  # bwrap's init, this process (and its reaper): no other
-    assert seen["as"] == sandbox.limits(60)["RLIMIT_AS"] and seen["fsize"] == sandbox.FILE_SIZE
-    assert seen["nproc"] == sandbox.limits(60)["RLIMIT_NPROC"] and seen["stdin"] == ""
+    assert seen["limits"] == seen["expected"] and seen["stdin"] == ""
+    assert seen["interfaces"] == ["lo"]  # a network of its own, with nothing beyond it
+
+
+def test_the_sandboxed_process(tmp_path):
+    """What a checking process sees and may do, short of TensorFlow: its user, its capabilities,
+    its limits, its processes, its files, the network."""
+    require_bwrap()
+    seen, copy = probe_the_sandbox(sys.executable)
+    check_what_it_saw(seen, copy)
     if os.geteuid() == 0:
-        assert seen["uid"] == box.uids[0] >= sandbox.UID_BASE and seen["groups"] == []
-    assert not (tmp_path / "copy" / "mine.txt").exists()
+        assert seen["uid"] == seen["uids"][0] >= sandbox.UID_BASE and seen["groups"] == []
+
+
+def test_the_sandbox_of_a_grader_that_is_not_root():
+    """As another user, bwrap makes a user namespace (and no further ones): the process keeps
+    that user's id, in the same view. Run as nobody, with a Python any user may run."""
+    require_bwrap()
+    python = "/usr/bin/python3"
+    if os.geteuid() != 0 or not shutil.which("setpriv") or not os.access(python, os.X_OK):
+        pytest.skip("needs root (to become nobody), setpriv and /usr/bin/python3")
+    nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+    seen, copy = probe_the_sandbox(python, nobody)
+    check_what_it_saw(seen, copy)
+    assert seen["uid"] == 65534 and seen["uids"] is None
+    assert "--unshare-user" in seen["command"] and "--disable-userns" in seen["command"]

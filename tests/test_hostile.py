@@ -20,9 +20,37 @@ OK = ["ok"] * 10
 SECRET = "CANARY-f1d2e3"  # in a file of the grader's home, where no student may read it
 
 
+def attacks(kit, home, room, out, port):
+    """{student: {TODO: (lines put at its top, what its row's note starts with)}}: on the solution,
+    so that each row shows what an attack costs the other TODOs."""
+    blocked = "RuntimeError: blocked: "
+    return {
+        "garbler": {5: (hostile.garbage(), CHANNEL)},
+        # Reads and writes outside the copy: the kit's answers, root's files, the grader's home,
+        # the other students' folders and copies, the output, the reference where graders kept it.
+        "intruder": {1: (hostile.read(str(kit / "aelab" / "model.py")), blocked),
+                     2: (hostile.read("/etc/shadow"), blocked),
+                     3: (hostile.read(str(home / "canary.txt")), blocked),
+                     4: (hostile.read(str(room / "honest" / "aelab" / "model.py")), blocked),
+                     5: (hostile.write(str(home / "canary.txt")), blocked),
+                     6: (hostile.read("/tmp/aelab-grade-*/s*/aelab/model.py"), blocked),
+                     7: (hostile.read(str(out / "grades.csv")), blocked),
+                     8: (hostile.write(str(kit / "aelab" / "workshop" / "todos.py")), blocked),
+                     9: (hostile.read(str(out / "feedback" / "*.txt")), blocked),
+                     10: (hostile.read("/tmp/aelab-*/*reference*"), blocked)},
+        # The network, the grader's process, memory, a detached process, a fork loop.
+        "rogue": {1: (hostile.connect(port), blocked),
+                  2: (hostile.kill_grader(), "PermissionError: "),
+                  3: (hostile.hog(), blocked + "MemoryError"),
+                  4: (hostile.daemon(str(out / "grades.csv")), "RuntimeError: daemon "),
+                  10: (hostile.fork_loop(), "RuntimeError: forked ")},
+    }
+
+
 def make_hostile_class(base, handout, solution, kit, home, out, port):
-    """The class in base/class: an honest student, forgers over a `pass` handout and its twin, and
-    students whose lines reach for the grader, its files, the network, memory and processes."""
+    """The class in base/class: an honest student, forgers over a `pass` handout and its twin,
+    students whose lines reach for the grader, its files, the network, memory and processes,
+    and a folder with a link. Returns (its folder, the attacks)."""
     room = base / "class"
     room.mkdir()
     student_copy(solution, room / "honest")
@@ -31,31 +59,15 @@ def make_hostile_class(base, handout, solution, kit, home, out, port):
     hostile.put_in_todo(room / "forger", 1, hostile.forge_empty())
     stored = json.loads((handout / "aelab" / "workshop_reference.json").read_text(encoding="utf-8"))
     hostile.put_in_todo(room / "copier", 1, hostile.forge_values(stored))
-    attacks = {
-        "garbler": {5: hostile.garbage()},
-        "killer": {2: hostile.kill_grader()},
-        "reader": {1: hostile.read(str(kit / "aelab" / "model.py")),
-                   2: hostile.read("/etc/shadow"),
-                   3: hostile.read(str(home / "canary.txt")),
-                   4: hostile.read(str(room / "honest" / "aelab" / "model.py")),
-                   6: hostile.read("/tmp/aelab-grade-*/s*/aelab/model.py"),
-                   7: hostile.read(str(out / "grades.csv")),
-                   9: hostile.read(str(out / "feedback" / "*.txt"))},
-        "writer": {1: hostile.write(str(home / "canary.txt")),
-                   2: hostile.write(str(kit / "aelab" / "workshop" / "todos.py"))},
-        "caller": {1: hostile.connect(port)},
-        "hog": {1: hostile.hog()},
-        "daemon": {1: hostile.daemon(str(out / "grades.csv"))},
-        "forker": {10: hostile.fork_loop()},
-    }
-    for name, todos in attacks.items():
+    planned = attacks(kit, home, room, out, port)
+    for name, todos in planned.items():
         folder = student_copy(solution, room / name)
-        for number, code in todos.items():
+        for number, (code, _) in todos.items():
             hostile.put_in_todo(folder, number, code)
     linker = student_copy(solution, room / "linker")
     os.remove(linker / "aelab" / "model.py")
     os.symlink(home / "canary.txt", linker / "aelab" / "model.py")
-    return room
+    return room, planned
 
 
 def grade_hostile_class(base, handouts):
@@ -66,7 +78,7 @@ def grade_hostile_class(base, handouts):
     (home / "canary.txt").write_text(SECRET + "\n")
     listener = hostile.Listener()
     try:
-        room = make_hostile_class(base, *handouts, kit, home, out, listener.port)
+        room, planned = make_hostile_class(base, *handouts, kit, home, out, listener.port)
         before = {"kit": snapshot(kit), "home": snapshot(home), "class": snapshot(room)}
         done = subprocess.run(grade_command(room, out / "grades.csv", "--feedback", out / "feedback",
                                             "--jobs", 2, "--timeout", 20),
@@ -77,7 +89,7 @@ def grade_hostile_class(base, handouts):
     left = hostile.lingering([hostile.MARKER, str(temp)])
     after = {"kit": snapshot(kit), "home": snapshot(home), "class": snapshot(room)}
     return done, read_grades(out / "grades.csv"), dict(
-        unchanged=before == after, left=left, connections=listener.connections,
+        planned=planned, unchanged=before == after, left=left, connections=listener.connections,
         outputs={path: path.read_text(encoding="utf-8-sig") for path in out.rglob("*")
                  if path.is_file()})
 
@@ -98,11 +110,17 @@ def test_a_hostile_class_is_contained(tmp_path, handouts):
         pytest.skip("graded as root, as CI and most containers do")
     done, rows, seen = grade_hostile_class(tmp_path, handouts)
     assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr[-3000:]
-    assert sorted(rows) == sorted(["honest", "pass", "forger", "copier", "garbler", "killer",
-                                   "reader", "writer", "caller", "hog", "daemon", "forker",
-                                   "linker"])
-    printed = re.findall(r"^(\w+) +(\d+ of 10 ok|not graded)", done.stdout, re.M)
-    assert sorted(student for student, _ in printed) == sorted(rows), done.stdout
+    assert sorted(rows) == sorted(["honest", "pass", "forger", "copier", "garbler", "intruder",
+                                   "rogue", "linker"])
+    printed = dict(re.findall(r"^(\w+) +(\d+ of 10 ok|not graded)", done.stdout, re.M))
+    assert sorted(printed) == sorted(rows), done.stdout
+    for student, row in rows.items():  # grades.csv and the feedback say what grade printed
+        said = seen["outputs"][tmp_path / "out" / "feedback" / f"{student}.txt"]
+        if printed[student] == "not graded":
+            assert row["ok"] == "0" and said.startswith(f"student: {student}\n\nnot graded: ")
+        else:
+            assert printed[student] == f"{row['ok']} of 10 ok", student
+            assert f"\n{row['ok']} of 10 TODOs ok\n" in said, student
 
     # Nothing outside the students' copies changed, nothing they started runs, nothing left.
     assert seen["unchanged"], "the kit, the home or the class changed"
@@ -123,25 +141,14 @@ def test_a_hostile_class_is_contained(tmp_path, handouts):
     assert ok_todos(rows["copier"]) <= {8}
     assert set(cells(rows["copier"])) <= {"ok", "wrong"}
 
-    # Garbage on every descriptor costs its own TODO only, and a kill of the grader fails.
-    assert cells(rows["garbler"]) == OK[:4] + ["error"] + OK[5:]
-    assert errors(rows["garbler"]) == {5: CHANNEL}
-    assert cells(rows["killer"]) == ["ok", "error"] + OK[2:]
-    assert errors(rows["killer"])[2].startswith("PermissionError")
-
-    # Every reach outside is blocked, and said so in the row.
-    assert set(errors(rows["reader"])) == {1, 2, 3, 4, 6, 7, 9}
-    for number, text in errors(rows["reader"]).items():
-        assert text.startswith("RuntimeError: blocked: "), (number, text)
-    said = {"writer": {1: "blocked: ", 2: "blocked: "}, "caller": {1: "blocked: "},
-            "hog": {1: "blocked: MemoryError"}, "daemon": {1: "daemon "}, "forker": {10: "forked "}}
-    for student, attacks in said.items():
-        assert set(errors(rows[student])) == set(attacks), student
-        for number, what in attacks.items():
-            assert errors(rows[student])[number].startswith(f"RuntimeError: {what}"), student
-        assert ok_todos(rows[student]) == set(range(1, 11)) - set(attacks), student
-    forked = int(re.search(r"forked (\d+), then", errors(rows["forker"])[10]).group(1))
-    assert forked < 200
+    # Each attack is its own TODO's error, says it was stopped, and costs no other TODO.
+    for student, todos in seen["planned"].items():
+        assert set(errors(rows[student])) == set(todos), student
+        for number, (_, said) in todos.items():
+            assert errors(rows[student])[number].startswith(said), (student, number)
+        assert ok_todos(rows[student]) == set(range(1, 11)) - set(todos), student
+    forked = int(re.search(r"forked (\d+), then", errors(rows["rogue"])[10]).group(1))
+    assert forked < 200  # the process limit stopped the loop
 
     assert rows["linker"]["note"] == ("unsafe folder: 'aelab/model.py' is a link; nothing was "
                                       "checked")
