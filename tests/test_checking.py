@@ -9,6 +9,7 @@ import subprocess
 import sys
 import tempfile
 
+import numpy as np
 import pytest
 
 from aelab import LabError
@@ -473,6 +474,18 @@ def check_what_it_saw(seen, copy):
     assert len(seen["pids"]) <= 3  # bwrap's init, this process (and its reaper): no other
     assert seen["limits"] == seen["expected"] and seen["stdin"] == ""
     assert seen["interfaces"] == ["lo"]  # a network of its own, with nothing beyond it
+
+
+def test_the_kit_is_hidden_even_where_installed_among_this_pythons_packages(tmp_path):
+    """Installed (pip install .), the kit's folder is site-packages, which the sandbox needs: its
+    aelab/ is hidden, not the packages."""
+    require_bwrap()
+    packages = os.path.dirname(os.path.dirname(np.__file__))  # a folder this Python needs
+    kit_package = os.path.join(packages, "numpy")  # standing in for an installed aelab/
+    box = sandbox.Sandbox(supervise.copy_checker(str(tmp_path / "checker")),
+                          hidden=[packages, kit_package])
+    mounted = [box._view[i + 1] for i, arg in enumerate(box._view) if arg == "--tmpfs"]
+    assert kit_package in mounted and packages not in mounted
 
 
 def test_the_sandboxed_process(tmp_path):

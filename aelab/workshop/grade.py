@@ -146,8 +146,8 @@ def grade(folder, out="grades.csv", feedback=None, jobs=None, timeout=check.DEFA
     try:
         launcher = reference = None
         if any(book.stops.get(s.student, 0) < 2 for _, s in left):
-            hidden = [KIT, os.path.expanduser("~"), folder, os.path.dirname(os.path.abspath(out)),
-                      *([feedback] if feedback else [])]
+            hidden = [KIT, os.path.join(KIT, "aelab"), os.path.expanduser("~"), folder,
+                      os.path.dirname(os.path.abspath(out)), *([feedback] if feedback else [])]
             launcher, reference = _checking(temp, hidden, jobs, no_sandbox)
         book.begin(temp)
         grading = _Grading(book, reference, launcher, temp, timeout,

@@ -156,7 +156,8 @@ class Sandbox:
 
     def __init__(self, checker, hidden=(), slots=1):
         """checker: the folder of the checker's private copy; hidden: folders to hide should they
-        be under a folder the sandbox shows (the kit, the home, the output); slots: jobs at a time."""
+        be under a folder the sandbox shows (the kit and its aelab/, the home, the output), unless
+        this Python needs them; slots: jobs at a time."""
         self.checker, self.bwrap = checker, shutil.which("bwrap")
         self.version = bwrap_version(self.bwrap)
         if self.version < OLDEST:
@@ -211,8 +212,11 @@ class Sandbox:
                 args += _parents(root, made) + ["--ro-bind", root, root]
                 shown.append(root)
         args += _parents(CHECKER, made) + ["--ro-bind", self.checker, CHECKER]
-        for path in map(os.path.abspath, hidden):
-            if os.path.isdir(path) and any(_inside(path, folder) for folder in shown):
+        needed = [entry for entry in map(os.path.abspath, filter(None, sys.path))
+                  if any(_inside(entry, root) for root in python_roots())]
+        for path in map(os.path.abspath, hidden):  # a kit installed among the packages, say
+            if (os.path.isdir(path) and any(_inside(path, folder) for folder in shown)
+                    and not any(_inside(entry, path) for entry in needed)):
                 args += ["--tmpfs", path]  # an empty folder over it
         return args + ["--proc", "/proc", "--dev", "/dev", *self._sized(SHM_SIZE), "--perms",
                        "1777", "--tmpfs", "/dev/shm"]
