@@ -5,12 +5,18 @@ import csv
 import json
 import os
 import re
+import subprocess
+import time
 import zipfile
 
 import pytest
 
-from aelab.workshop import grade
-from conftest import REPO, edit, run_main, student_copy
+import hostile
+from aelab.workshop import submissions
+from aelab.workshop.gradebook import STOPPED
+from conftest import INTERRUPT, POSIX_ONLY, REPO, edit, run_main, student_copy
+from grading import (cells, grade_command, grade_env, read_grades, sandbox_options, snapshot,
+                     zip_folder)
 
 MODEL = os.path.join("aelab", "model.py")
 TIMEOUT = 10  # seconds for one TODO: the endless loop's cost
@@ -45,16 +51,6 @@ MESSAGES = {1: "W_encode has shape [256, 784], expected [784, 256]",
             8: "NameError: name 'corrupting_mask' is not defined (aelab/model.py line "}
 
 
-def zip_folder(folder, path, top=""):
-    """Zips folder as a student would, its files under `top/` (Windows' "Send to" adds one)."""
-    with zipfile.ZipFile(path, "w") as archive:
-        for here, _, files in os.walk(folder):
-            for name in files:
-                full = os.path.join(here, name)
-                archive.write(full, os.path.join(top, os.path.relpath(full, folder)))
-        archive.writestr("__MACOSX/._basic_autoencoder.py", b"junk")
-
-
 def make_class(base, handout, solution):
     """A class of submissions in base/class: one of each thing students hand in."""
     room = base / "class"
@@ -66,7 +62,7 @@ def make_class(base, handout, solution):
         for path, right, wrong, _ in mistakes:
             edit(folder, path, right, wrong)
     # s03 also made the checker pass everything and emptied its reference numbers.
-    edit(room / "s03", os.path.join("aelab", "workshop", "check.py"),
+    edit(room / "s03", os.path.join("aelab", "workshop", "judging.py"),
          "def judge(todo, result, want):\n",
          'def judge(todo, result, want):\n    return Row(todo, "ok", "ok")\n')
     reference = room / "s03" / "aelab" / "workshop_reference.json"
@@ -91,31 +87,18 @@ def make_class(base, handout, solution):
     return room
 
 
-def snapshot(folder):
-    """Every file under folder with its size and modification time."""
-    return {os.path.relpath(os.path.join(here, name), folder): (
-        os.stat(os.path.join(here, name)).st_size, os.stat(os.path.join(here, name)).st_mtime_ns)
-        for here, dirs, files in os.walk(folder)
-        for name in files if "__pycache__" not in here and ".pytest_cache" not in here}
-
-
 def grade_a_class(base, handouts):
     """Grades the class made in base; returns (what grade printed, {student: csv row}, checks)."""
     room = make_class(base, *handouts)
     before, kit_before = snapshot(room), snapshot(REPO)
     result = run_main("aelab.workshop.__main__", "grade", room, "--out", base / "out" / "grades.csv",
                       "--feedback", base / "out" / "feedback", "--jobs", 2, "--timeout", TIMEOUT,
-                      cwd=base, check=False)
+                      *sandbox_options(), cwd=base, check=False)
     assert result.returncode == 0, result.stderr[-3000:]
     assert snapshot(room) == before and snapshot(REPO) == kit_before  # nothing written there
     assert sorted(os.listdir(base)) == ["class", "out", "s01"]  # s01: the folder the test zipped
     assert not os.path.exists(base / "escaped.py") and not os.path.exists(room / "escaped.py")
-    with open(base / "out" / "grades.csv", newline="", encoding="utf-8-sig") as f:
-        return result, {row["student"]: row for row in csv.DictReader(f)}
-
-
-def cells(row):
-    return [row[f"todo_{n}"] for n in range(1, 11)]
+    return result, read_grades(base / "out" / "grades.csv")
 
 
 def feedback(base, student):
@@ -157,7 +140,7 @@ def test_grading_a_class(tmp_path, handouts):
     assert "cost differs from the reference" in s04 and s04.startswith("student: s04")
 
     # A student who changed the checker and the reference is graded on the real answers.
-    assert "aelab/workshop/check.py differs from the kit's (not used)" in rows["s03"]["note"]
+    assert "aelab/workshop/judging.py differs from the kit's (not used)" in rows["s03"]["note"]
     assert "aelab/workshop_reference.json differs from the kit's (not used)" in rows["s03"]["note"]
 
     # A script Python will not run says how to save it; an endless loop and an exit call cost
@@ -187,7 +170,7 @@ def test_grading_a_class(tmp_path, handouts):
                                        ("practice\\..\\..\\evil.py", "'..'"),
                                        ("practice/aelab/model.py", None)])
 def test_zip_entry_names(name, why):
-    assert grade.unsafe(name) == why
+    assert submissions.unsafe(name) == why
 
 
 def test_unpack_refuses_links_and_zips_far_larger_than_a_handout(tmp_path, monkeypatch):
@@ -196,11 +179,102 @@ def test_unpack_refuses_links_and_zips_far_larger_than_a_handout(tmp_path, monke
     with zipfile.ZipFile(tmp_path / "link.zip", "w") as archive:
         archive.writestr("practice/autoencoder_mnist.py", "x = 1\n")
         archive.writestr(link, "/etc/passwd")
-    with pytest.raises(grade.Ungradable, match="'practice/aelab/model.py' is a link; nothing"):
-        grade.unpack(tmp_path / "link.zip", tmp_path / "out")
-    monkeypatch.setattr(grade, "MAX_UNPACKED", 1000)
+    with pytest.raises(submissions.Ungradable, match="'practice/aelab/model.py' is a link; nothing"):
+        submissions.unpack(tmp_path / "link.zip", tmp_path / "out")
+    monkeypatch.setattr(submissions, "MAX_UNPACKED", 1000)
     with zipfile.ZipFile(tmp_path / "big.zip", "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("practice/autoencoder_mnist.py", "#" * 5000)
-    with pytest.raises(grade.Ungradable, match="unpacks to more than 0 MB, far more than a handout"):
-        grade.unpack(tmp_path / "big.zip", tmp_path / "out")
+    with pytest.raises(submissions.Ungradable, match="unpacks to more than 0 MB, far more than a handout"):
+        submissions.unpack(tmp_path / "big.zip", tmp_path / "out")
     assert not (tmp_path / "out").exists()
+
+
+def journal(out):
+    """The students a running grading says it is checking, and its rows so far."""
+    try:
+        with open(str(out) + ".progress", encoding="utf-8") as f:
+            checking = json.load(f)["checking"]
+    except (OSError, ValueError):
+        checking = []
+    return set(checking), set(read_grades(out)) if os.path.exists(out) else set()
+
+
+def stop_when(command, env, ready, stop=lambda proc: proc.kill(), **popen):
+    """Runs grade and stops it (by default SIGKILL, as a crash or the OOM killer would) once
+    ready(checking, done) holds; then waits until nothing its sandboxes ran is left.
+    Returns (its exit status, what it printed)."""
+    proc = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, text=True, **popen)
+    out = command[command.index("--out") + 1]
+    while proc.poll() is None and not ready(*journal(out)):
+        time.sleep(0.05)  # polling grades.csv and its journal: the grader writes them as it goes
+    assert proc.poll() is None, proc.communicate()[0]
+    stop(proc)
+    said = proc.communicate()[0]
+    for _ in range(600):  # a guard against a hang: they end at once, with the grader
+        if not hostile.lingering([env["TMPDIR"]]):
+            break
+        time.sleep(0.1)
+    assert hostile.lingering([env["TMPDIR"]]) == []
+    return proc.returncode, said
+
+
+def a_class(base, handouts, *students):
+    """base/class with a copy of the handout (h) or the solution (s) per student, and
+    (grade's command into base/out/grades.csv, its environment)."""
+    room, home, temp = base / "class", base / "home", base / "temp"
+    for folder in (room, home, temp):
+        folder.mkdir()
+    for student, which in students:
+        student_copy(handouts[which == "s"], room / student)
+    command = grade_command(room, base / "out" / "grades.csv", "--timeout", TIMEOUT,
+                            *sandbox_options())
+    return command, grade_env(home, temp)
+
+
+@pytest.mark.slow
+def test_a_grading_killed_half_way_resumes_with_the_same_command(tmp_path, handouts):
+    """Killed while checking s2 and s3, the grading goes on with the same command: s4 first,
+    then s2 and s3 again, each alone. Killed again while checking s3 alone, the third run
+    gives s3 its row and no further check. Every student has one row."""
+    command, env = a_class(tmp_path, handouts, ("s1", "h"), ("s2", "s"), ("s3", "s"), ("s4", "h"))
+    command += ["--jobs", "2"]
+    out, temp = tmp_path / "out" / "grades.csv", tmp_path / "temp"
+
+    status, _ = stop_when(command, env, lambda checking, done: {"s2", "s3"} <= checking)
+    assert status == -9 and os.path.exists(str(out) + ".progress") and os.listdir(temp) != []
+    status, said = stop_when(command, env, lambda checking, done: checking == {"s3"})
+    assert "Resuming the grading in " in said and ": 1 of 4 done; grading the other 3" in said
+    assert "The grader stopped while checking s2, s3: each is checked again, alone, after the " \
+           "others" in said
+    third = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True)
+    assert third.returncode == 0, third.stderr
+    assert ": 3 of 4 done; grading the other 1" in third.stdout
+
+    with open(out, newline="", encoding="utf-8-sig") as f:
+        students = [row[0] for row in list(csv.reader(f))[1:]]
+    assert students == ["s1", "s2", "s3", "s4"]
+    rows = read_grades(out)
+    assert cells(rows["s2"]) == OK and rows["s2"]["note"] == STOPPED
+    assert cells(rows["s3"]) == [""] * 10 and rows["s3"]["note"] == (
+        f"{STOPPED}, twice: not checked again")
+    assert cells(rows["s1"]) == cells(rows["s4"]) == ["not filled"] * 10
+    assert os.listdir(out.parent) == ["grades.csv"]
+    assert not [name for name in os.listdir(temp) if name.startswith("aelab-")]  # none left
+
+
+@POSIX_ONLY
+@pytest.mark.slow
+def test_ctrl_c_in_grade_keeps_the_rows_done_and_holds_nothing_against_anyone(tmp_path, handouts):
+    command, env = a_class(tmp_path, handouts, ("s1", "h"), ("s2", "s"))
+    command += ["--jobs", "1"]
+    out = tmp_path / "out" / "grades.csv"
+    status, said = stop_when(command, env, lambda checking, done: checking == {"s2"},
+                             stop=lambda proc: proc.send_signal(INTERRUPT["signal"]),
+                             **INTERRUPT["popen"])
+    assert status == INTERRUPT["status"] and "Traceback" not in said, said
+    assert said.strip().endswith(f"Interrupted: 1 of 2 graded; {out} has those, and the same "
+                                 f"command grades the rest.")
+    with open(str(out) + ".progress", encoding="utf-8") as f:
+        left = json.load(f)
+    assert left["checking"] == [] and left["stops"] == {} and sorted(read_grades(out)) == ["s1"]

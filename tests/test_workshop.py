@@ -9,7 +9,9 @@ import sys
 
 import pytest
 
+import hostile
 from aelab.workshop import cut, source
+from aelab.workshop.supervise import CHANNEL
 from aelab.workshop.todos import TODOS
 from conftest import (EXTRACTING, INTERRUPT, POSIX_ONLY, REPO, edit, run_main, run_process,
                       run_scripts, script_env, student_copy)
@@ -131,6 +133,16 @@ def test_the_solution_passes_check_saved_as_python_reads_it(solution, tmp_path):
                       + "\n\n\n" + tail, encoding="utf-8")
     status, rows, out = check_in(folder)
     assert status == 0 and set(rows.values()) == {"ok"} and len(rows) == 10, out
+
+
+def test_check_is_not_fooled_by_lines_that_write_to_its_channel(handout, tmp_path):
+    """A student's own check judges as grade does: forged events cost the TODO whose lines wrote
+    them, and a result with no values is no ok."""
+    folder = student_copy(handout, tmp_path / "student")
+    hostile.fill_with_pass(folder)
+    hostile.put_in_todo(folder, 1, hostile.forge_empty())
+    status, rows, out = check_in(folder, "--todo", 1)
+    assert status == 1 and rows == {1: CHANNEL}, out
 
 
 @POSIX_ONLY

@@ -2,10 +2,16 @@
 
     python -m aelab.workshop make DIR [--data-dir SRC | --dataset NAME] [--solution]
     python -m aelab.workshop check [DIR] [--todo N ...] [--timeout S]
-    python -m aelab.workshop grade SUBMISSIONS [--out grades.csv] [--feedback DIR] [--jobs N] [--timeout S]
+    python -m aelab.workshop grade SUBMISSIONS [--out grades.csv] [--feedback DIR] [--jobs N]
+                                               [--timeout S] [--no-sandbox]
 
 - todos.py: the TODOs, each with its slide section, hints, regions and observer;
 - observing.py: what the observers share; source.py: reading a handout as Python does;
-- cut.py: making the handout; check.py: checking one folder (observe.py is its child
-  process, which runs a student's lines); grade.py: grading a class.
+- cut.py: cutting the blanks; handout.py: making the handout (notebooks.py: its notebooks);
+- reference.py: the values the kit's own lines give, that students' are judged against;
+- observe.py: the checking process, the one that runs a student's lines; supervise.py:
+  starting and watching it; sandbox.py: its sandbox when grading on Linux;
+- judging.py: a TODO's row from what its lines gave; check.py: checking one folder;
+- submissions.py: reading what students hand in; gradebook.py: grades.csv and resuming;
+  grade.py: grading a class.
 """

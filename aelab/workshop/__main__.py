@@ -45,6 +45,9 @@ def parse_args(argv):
     grade.add_argument("--jobs", type=argtypes.positive_int, default=None, metavar="N",
                        help="students checked at a time (default: one per CPU core)")
     grade.add_argument("--timeout", **timeout)
+    grade.add_argument("--no-sandbox", action="store_true",
+                       help="on Linux, run the students' code without the sandbox (bubblewrap): "
+                            "with your rights, for submissions you trust")
     return parser.parse_args(argv)
 
 
@@ -54,10 +57,11 @@ def main(argv=None):
         return checking.check(args.folder, args.todo, args.timeout)
     if args.command == "grade":
         from aelab.workshop.grade import grade
-        return grade(args.submissions, args.out, args.feedback, args.jobs, args.timeout)
-    from aelab import quiet_tensorflow  # noqa: F401  (make runs the kit's lines to store their numbers)
-    from aelab.workshop import cut
-    cut.make(args.folder, args.data_dir, args.dataset, args.solution)
+        return grade(args.submissions, args.out, args.feedback, args.jobs, args.timeout,
+                     args.no_sandbox)
+    import aelab.quiet_tensorflow  # make runs the kit's lines to store their numbers
+    from aelab.workshop import handout
+    handout.make(args.folder, args.data_dir, args.dataset, args.solution)
     what = "solution" if args.solution else "handout"
     data = "with its data in mnist/data/" if args.data_dir or args.dataset else \
         "without data (MNIST is downloaded on first run)"

@@ -1,28 +1,17 @@
-"""Cutting the handout: the lab scripts and aelab/ with each TODO's lines replaced by a stub.
+"""Cutting the handout's files: each TODO's lines replaced by a stub, or kept between marks.
 
-    python -m aelab.workshop make DIR [--data-dir SRC | --dataset NAME] [--solution]
-
-The handout is cut from this kit's current sources every time: each region
-declared in aelab/workshop/todos.py becomes a marked stub that stops the
-program with one line until it is filled in (`--solution`: the kit's own
-lines between the marks). The handout also stores, as numbers, what the
-kit's own lines give in the checks, so that `check` can compare a student's
-lines with them without the handout holding the answers.
+The regions declared in aelab/workshop/todos.py are found in this kit's
+current sources every time: each becomes a marked stub that stops the
+program with one line until it is filled in, or (the solution, and what the
+reference values are computed from) the kit's own lines between the marks.
 """
 
 import ast
-import json
 import os
-import shutil
 
-from aelab import LabError, input_data, paths
-from aelab.workshop import notebooks
-from aelab.workshop.observing import observations
-from aelab.workshop.source import KIT, REFERENCE_FILE, Handout, handout_files
+from aelab import LabError
+from aelab.workshop.source import KIT, handout_files
 from aelab.workshop.todos import TODOS
-
-HANDOUT_REQUIREMENTS = ("tensorflow", "tensorboard", "numpy", "matplotlib", "scikit-learn",
-                        "pillow", "filelock", "tqdm")
 
 
 def _assigned(node):
@@ -96,130 +85,3 @@ def answers(texts):
     """The solution's texts: each file with a TODO region marked around the kit's own lines."""
     return {p: cut(p, t, True) if any(r.file == p for todo in TODOS for r in todo.regions)
             else t for p, t in texts.items()}
-
-
-def reference(answer_texts):
-    """What the kit's own lines give in each TODO's checks: {TODO number: {key: value}}.
-
-    The observers import TensorFlow when they first run.
-    """
-    handout = Handout(None, TODOS, texts=answer_texts)
-    return {str(todo.number): observations(todo, handout) for todo in TODOS}
-
-
-def make(folder, data_dir=None, dataset=None, solution=False):
-    """Writes the handout (or its solution) into a new folder."""
-    if os.path.exists(folder) and os.listdir(folder):
-        raise LabError(f"{folder} is not empty; choose a new folder for the handout")
-    mnist = None
-    if data_dir or dataset:  # check the data first, so a bad folder makes nothing
-        mnist = input_data.read_data_sets(data_dir, dataset=dataset or input_data.DEFAULT_DATASET)
-    texts = kit_texts()
-    solved = answers(texts)
-    tmp = paths.beside(folder, ".part")  # "practice/" and "practice\\" alike
-    shutil.rmtree(tmp, ignore_errors=True)
-    for path, text in texts.items():
-        if not solution and text != solved[path]:
-            text = cut(path, text, False)
-        _write(os.path.join(tmp, path), solved[path] if solution else text)
-    _write(os.path.join(tmp, REFERENCE_FILE), json.dumps(reference(solved), indent=1) + "\n")
-    _write(os.path.join(tmp, "requirements.txt"), _requirements())
-    if mnist is not None:
-        source = data_dir or input_data.default_data_dir(dataset)
-        target = os.path.join(tmp, "mnist", "data")
-        os.makedirs(target)
-        for name in input_data.FILES:
-            found = input_data._find(source, name)
-            shutil.copy(found, os.path.join(target, os.path.basename(found)))
-    notebooks.write(tmp)
-    _write(os.path.join(tmp, "README.md"), handout_readme(mnist is not None, solution))
-    if os.path.exists(folder):
-        os.rmdir(folder)
-    os.rename(tmp, os.path.normpath(folder))
-
-
-def _write(path, text):
-    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
-    with open(path, "w", encoding="utf-8", newline="\n") as f:
-        f.write(text)
-
-
-def _requirements():
-    """The kit's requirement lines for what the scripts need, and Jupyter, as the slides list it."""
-    with open(os.path.join(KIT, "requirements.txt"), encoding="utf-8") as f:
-        kept = [line for line in f if line.split(">")[0].split("=")[0].strip() in HANDOUT_REQUIREMENTS]
-    return "".join(kept) + "notebook>=7,<8\n"
-
-
-def handout_readme(with_data, solution):
-    """The student folder's README: Korean first, English beside it."""
-    rows = "\n".join(
-        f"| {t.number} | {t.title} | "
-        f"{', '.join(dict.fromkeys(f'`{r.file}` `{r.function}()`' for r in t.regions))} |"
-        for t in TODOS)
-    data = ("데이터는 `mnist/data/` 에 들어 있어 인터넷 없이 실행됩니다. / The data is in "
-            "`mnist/data/`: no internet needed." if with_data else
-            "처음 실행할 때 MNIST 를 `mnist/data/` 로 내려받습니다. / The first run downloads "
-            "MNIST into `mnist/data/`.")
-    state = ("이 폴더는 모범 답안입니다: 모든 TODO 가 채워져 있습니다. / This is the solution: "
-             "every TODO is filled in.\n\n" if solution else "")
-    notebook_names = ", ".join(f"`{part[0]}`" for part in notebooks.PARTS)
-    return f"""# 오토인코더 실습 (KCC 2019) / Autoencoder lab
-
-{state}## 1. 준비 / Set-up
-
-```
-pip install -r requirements.txt
-jupyter notebook
-```
-
-TensorFlow, scikit-learn, numpy, matplotlib, pillow 와 Jupyter 를 설치하고, 이 폴더에서 Jupyter 를
-엽니다 (다른 편집기도 괜찮습니다). / This installs TensorFlow, scikit-learn, NumPy, matplotlib,
-pillow and Jupyter; `jupyter notebook` opens this folder in the browser (any editor works too).
-
-{data}
-
-## 2. TODO 채우기 / Fill in the TODOs
-
-각 TODO 는 `# TODO n: ...` 줄과 `# TODO n 끝` 줄 사이에 있습니다. `raise SystemExit(...)` 줄을 지우고
-그 자리에 코드를 쓰세요. 표시 줄과 힌트는 남겨 두세요. **저장은 필수!** / Each TODO sits between a
-`# TODO n: ...` line and a `# TODO n 끝` line: delete its `raise SystemExit(...)` line and write
-your code in its place; keep the marks and hints. **Save the file!**
-
-| TODO | 슬라이드 / slide | 파일 / file |
-|---|---|---|
-{rows}
-
-## 3. 확인 / Check
-
-```
-python -m aelab.workshop check
-```
-
-TODO 마다 `ok`, `not filled in yet (saved?)`, 또는 무엇이 틀렸는지 한 줄로 알려 줍니다 (인터넷 필요
-없음, 1분 안쪽). 몇 개만 확인하려면 `--todo 4 5 6`. / Prints one line per TODO: `ok`, `not filled in
-yet (saved?)`, or what is wrong (no internet, well under a minute); `--todo 4 5 6` checks only
-those. 끝나지 않는 TODO 는 60초 뒤 `still running` 으로 표시됩니다 (`--timeout`). / A TODO whose
-lines never end is marked `still running` after 60 s (`--timeout`).
-
-## 4. 실행 / Run (슬라이드 순서 / in the slides' order)
-
-Jupyter 에서: 노트북 {notebook_names} 를 차례로 엽니다. 노트북마다 그 부분의 TODO 를 확인하고, 스크립트를
-실행하고 (`%run`), 그림을 셀 아래에 보여 줍니다. / In Jupyter: open the notebooks {notebook_names} in
-turn; each checks its part's TODOs, runs its scripts (`%run`) and shows the figures below the cells.
-
-또는 명령 프롬프트에서 (Windows 도 같습니다, 예: `C:\\practice>python basic_autoencoder.py`) / From a
-command prompt instead (the same on Windows):
-
-```
-python basic_autoencoder.py
-python autoencoder_mnist.py 2 --epochs 20
-python ae_vs_pca.py mnist_autoencoder_hidden=2_logs
-python denoising_autoencoder_mnist.py 2 --epochs 20
-python dn_ae_test.py dn_mnist_autoencoder_hidden=2_logs
-```
-
-슬라이드는 1000 epoch 을 학습하지만, 실습에서는 `--epochs 20` 이면 충분합니다. Ctrl-C 로 멈추고 같은
-명령으로 이어서 학습합니다. / The slides train 1000 epochs; `--epochs 20` is enough in class.
-Ctrl-C stops a run; the same command resumes it. `--help` lists every option.
-"""

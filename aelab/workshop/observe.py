@@ -1,32 +1,40 @@
-"""The checker's child process: runs the observers of some TODOs of one handout, in turn.
+"""The checking process: runs the observers of some TODOs of one handout, in turn.
 
-Started by aelab/workshop/check.py, never by hand:
+Started by aelab/workshop/supervise.py, never by hand, in the handout's
+folder, from a private copy of the checker's modules (never the kit's folder):
 
-    python -c "...; observe.main()" KIT FOLDER N [N ...]     observe TODOs N of FOLDER
-    python -c "...; observe.main()" KIT --reference OUT       the kit's own values, into OUT
+    python -E -B -c "<start-up>" CHECKER [--salt N] [--confine JSON] N [N ...]
 
-It writes one JSON line per event on a copy of its standard output that only
-it holds: {"start": N} before TODO N's lines run, then {"todo": N,
-"observations": [[key, value, message, tolerance], ...], "end": ...}; what
-a student's lines print goes to standard error. A TODO that hangs, exits or
-crashes this process is found by the parent, which starts another one for
-the TODOs left.
+--confine (in the sandbox): the limits and the user to take before anything
+else (sandbox.confine). It writes one JSON line per event on a copy of its
+standard output that only it holds: {"start": N} before TODO N's lines run,
+then {"todo": N, "observations": [[key, value], ...], "end": ...}, and
+{"start": null} after the last; what a
+student's lines print goes to standard error. The student's lines run in
+this process and can write anything there too: the supervisor takes nothing
+from it on trust (one start, then one result, for each TODO in turn; every
+value judged against a reference this process never sees).
 """
 
+import argparse
 import json
 import os
 import sys
 import traceback
 
-from aelab.workshop.observing import plain
-from aelab.workshop.source import Problem, handout_files
+import aelab
+from aelab.workshop import observing, sandbox
+from aelab.workshop.source import Handout, Problem, files_of
+from aelab.workshop.todos import TODOS
+
+TEXT = 300  # characters of a message kept for a row
 
 
 def describe(error):
     """One line for an exception raised by a student's lines, naming the file and line."""
     if isinstance(error, SyntaxError):
         return f"{type(error).__name__} in {error.filename} line {error.lineno}: {error.msg}"
-    files = set(handout_files())
+    files = {path for todo in TODOS for path in files_of(todo)}
     frames = [f for f in traceback.extract_tb(error.__traceback__) if f.filename in files]
     where = f" ({frames[-1].filename} line {frames[-1].lineno})" if frames else ""
     text = str(error).strip().splitlines()[0] if str(error).strip() else ""
@@ -34,7 +42,7 @@ def describe(error):
 
 
 def observe_todo(todo, handout):
-    """(observations as plain lists, how they ended) for a student's lines of todo.
+    """(observations as [key, plain value] pairs, how they ended) for a student's lines of todo.
 
     end: None when the observer ran to its end; else {"kind": "problem" (what is
     wrong, found by the observer), "stopped" (the lines called exit, or ran
@@ -44,17 +52,18 @@ def observe_todo(todo, handout):
     found = []
     try:
         for obs in todo.observe(handout, todo):
-            found.append([obs.key, plain(obs.value), obs.message, obs.tolerance])
+            found.append([obs.key, observing.plain(obs.value)])
         return found, None
     except Problem as e:
-        return found, {"kind": "problem", "text": str(e)}
+        return found, {"kind": "problem", "text": str(e)[:TEXT]}
     except SystemExit as e:
-        return found, {"kind": "stopped", "text": str(e.code)}
+        return found, {"kind": "stopped", "text": str(e.code)[:TEXT]}
     except Exception as e:  # the student's lines raised: say why
-        return found, {"kind": "error", "text": describe(e), "shapes": getattr(e, "shapes", {})}
+        return found, {"kind": "error", "text": describe(e)[:TEXT],
+                       "shapes": getattr(e, "shapes", {})}
 
 
-def _protocol():
+def channel():
     """A stream on this process's own standard output; fd 1 and sys.stdout go to stderr."""
     sys.stdout.flush()
     fd = os.dup(1)
@@ -63,22 +72,29 @@ def _protocol():
     return os.fdopen(fd, "w", encoding="utf-8", buffering=1)
 
 
-def main(argv=None):
-    argv = sys.argv[2:] if argv is None else argv
-    out = _protocol()
-    from aelab import quiet_tensorflow  # noqa: F401  (TensorFlow's start-up lines are noise here)
-    from aelab.workshop.cut import answers, kit_texts, reference
-    from aelab.workshop.source import Handout
-    from aelab.workshop.todos import TODOS
-    if argv[0] == "--reference":
-        with open(argv[1] + ".tmp", "w", encoding="utf-8") as f:
-            json.dump(reference(answers(kit_texts())), f)
-        os.replace(argv[1] + ".tmp", argv[1])
-        return 0
-    handout = Handout(argv[0], TODOS)
-    for number in map(int, argv[1:]):
+def parse_args(argv):
+    parser = argparse.ArgumentParser(prog="observe")
+    parser.add_argument("--salt", type=int, help="mixed into the fixed inputs (observing.SALT)")
+    parser.add_argument("--confine", type=json.loads, help="sandbox.confine's arguments")
+    parser.add_argument("numbers", type=int, nargs="+")
+    return parser.parse_args(argv)
+
+
+def main(argv):
+    args = parse_args(argv)
+    if args.confine:
+        sandbox.confine(**args.confine)  # first: nothing runs before the limits and the user
+    out = channel()
+    observing.SALT = args.salt
+    # The handout's other modules (aelab.precision, say) come from its folder, after the
+    # checker's own: a student's lines that import them get what a run of theirs would.
+    aelab.__path__.append(os.path.abspath("aelab"))
+    import aelab.quiet_tensorflow  # TensorFlow's start-up lines are noise here
+    handout = Handout(".", TODOS)
+    for number in args.numbers:
         todo = TODOS[number - 1]
         out.write(json.dumps({"start": number}) + "\n")
         found, end = observe_todo(todo, handout)
         out.write(json.dumps({"todo": number, "observations": found, "end": end}) + "\n")
+    out.write(json.dumps({"start": None}) + "\n")  # confirms the last result: no TODO is left
     return 0

@@ -1,0 +1,173 @@
+"""grades.csv and its journal: a row as each student is done, and what a rerun resumes.
+
+grades.csv (UTF-8 with a byte-order mark, so that Excel reads the Korean) is
+written whole after each student, to a file beside it renamed over it, so
+that a crash never leaves half a table; each feedback file likewise. While a
+grading runs, its journal beside it (grades.csv.progress) names the class,
+the feedback folder and the students being checked. Running the same command
+again (the same SUBMISSIONS and --feedback, into the same --out) after the
+grader was stopped or killed finds the journal and grades only the students
+not in grades.csv yet. A student being checked when a grader died is checked
+again, alone, after the others, with STOPPED in their note; if a grader dies
+again while checking them, the next run gives them a row with that note and
+no further check, so that a submission that kills the grader cannot hold up
+the class. Ctrl-C is the instructor stopping: the students being checked
+then are simply not done. A grading that ends removes its journal; a run
+that finds none starts over.
+"""
+
+import csv
+import io
+import json
+import os
+import shutil
+import tempfile
+import threading
+
+from aelab import LabError
+from aelab.workshop.todos import TODOS
+
+HEADER = ["student", *(f"todo_{todo.number}" for todo in TODOS), "ok", "seconds", "note"]
+JOURNAL = ".progress"
+STOPPED = "the grader stopped while checking this submission"
+TEMP_PREFIX = "aelab-grade-"  # a grading's private folder, in the system's temporary folder
+
+
+def write_whole(path, text, encoding="utf-8-sig"):
+    """Writes text to path through a file beside it renamed over it: path is whole, old or new."""
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    f = tempfile.NamedTemporaryFile("w", encoding=encoding, newline="", dir=folder,
+                                    prefix=os.path.basename(path) + ".", suffix=".part",
+                                    delete=False)
+    try:
+        with f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(f.name, path)
+    except BaseException:
+        if os.path.exists(f.name):
+            os.remove(f.name)
+        raise
+
+
+def record(graded):
+    """A student's row of grades.csv, from what grading gave (student, rows, seconds, notes)."""
+    cells = [row.cell for row in graded.rows] if graded.rows else [""] * len(TODOS)
+    return [graded.student, *cells, str(sum(cell == "ok" for cell in cells)),
+            f"{graded.seconds:.1f}", "; ".join(graded.notes)]
+
+
+class Gradebook:
+    """The grades of one grading into `out`: the rows done so far and the journal that resumes it."""
+
+    def __init__(self, out, submissions, feedback=None):
+        self.out, self.journal, self.feedback = out, out + JOURNAL, feedback
+        self._class = {"submissions": os.path.abspath(submissions),
+                       "feedback": os.path.abspath(feedback) if feedback else None}
+        self.rows, self.stops, self._checking = {}, {}, set()
+        self._temp, self._lock = None, threading.Lock()
+        self.resumed = os.path.isfile(self.journal)
+        if self.resumed:
+            self._resume()
+
+    def _resume(self):
+        """Takes up the grading the journal tells of: its rows, and who was being checked."""
+        try:
+            with open(self.journal, encoding="utf-8") as f:
+                journal = json.load(f)
+            same = {key: journal[key] for key in self._class} == self._class
+            stops, checking = dict(journal["stops"]), list(journal["checking"])
+        except (OSError, ValueError, KeyError, TypeError):
+            raise LabError(f"{self.journal} cannot be read: delete it to grade the class again "
+                           f"from the start") from None
+        if not same:
+            theirs = journal["submissions"] + (f" with --feedback {journal['feedback']}"
+                                               if journal["feedback"] else "")
+            raise LabError(f"{self.out} holds an unfinished grading of {theirs}: run that command "
+                           f"again to finish it, pass another --out, or delete {self.journal} to "
+                           f"start over")
+        self.rows = self._read_rows()
+        for student in checking:
+            stops[student] = stops.get(student, 0) + 1
+        self.stops = {student: n for student, n in stops.items() if student not in self.rows}
+        _remove_temp(journal.get("temp"))
+
+    def _read_rows(self):
+        """{student: row} of grades.csv as a grading of this kit wrote it."""
+        if not os.path.exists(self.out):
+            return {}
+        try:
+            with open(self.out, newline="", encoding="utf-8-sig") as f:
+                table = list(csv.reader(f))
+        except (OSError, UnicodeDecodeError, csv.Error) as e:
+            raise LabError(f"{self.out} cannot be read ({e}); delete {self.journal} to grade the "
+                           f"class again from the start") from None
+        if not table or table[0] != HEADER or any(len(row) != len(HEADER) for row in table[1:]):
+            raise LabError(f"{self.out} is not a grades table of this kit's; delete "
+                           f"{self.journal} to grade the class again from the start")
+        return {row[0]: row for row in table[1:]}
+
+    def begin(self, temp):
+        """Starts (or takes up) the grading, whose private folder is temp: the journal says so."""
+        self._temp = temp
+        self._write_journal()
+
+    def checking(self, student):
+        """A student's check starts."""
+        with self._lock:
+            self._checking.add(student)
+            self._write_journal()
+
+    def finish(self, graded, feedback_text):
+        """A student is done: their row in grades.csv, their feedback file, out of the journal."""
+        with self._lock:
+            self.rows[graded.student] = record(graded)
+            try:
+                if self.feedback:
+                    write_whole(os.path.join(self.feedback, f"{graded.student}.txt"), feedback_text)
+                self._write_table()
+            except OSError as e:
+                raise LabError(f"cannot write {e.filename or self.out} ({e.strerror}); close it "
+                               f"where it is open (Excel?) and run the same command again: it "
+                               f"goes on from there") from None
+            self._checking.discard(graded.student)
+            self.stops.pop(graded.student, None)
+            self._write_journal()
+
+    def interrupted(self):
+        """Ctrl-C: the students being checked are not done, and nothing is held against them."""
+        with self._lock:
+            self._checking.clear()
+            self._write_journal()
+
+    def close(self):
+        """The grading ended: no journal, so that the same command grades the class anew."""
+        os.remove(self.journal)
+
+    def records(self):
+        """The rows of grades.csv, by student."""
+        return [self.rows[student] for student in sorted(self.rows)]
+
+    def _write_table(self):
+        text = io.StringIO()
+        csv.writer(text).writerows([HEADER, *self.records()])
+        write_whole(self.out, text.getvalue())
+
+    def _write_journal(self):
+        journal = dict(self._class, temp=self._temp, stops=self.stops,
+                       checking=sorted(self._checking))
+        write_whole(self.journal, json.dumps(journal, ensure_ascii=False, indent=1) + "\n",
+                    encoding="utf-8")
+
+
+def _remove_temp(folder):
+    """Removes the private folder a grader that died left behind, if it is one."""
+    if not isinstance(folder, str):
+        return
+    parent = os.path.realpath(tempfile.gettempdir())
+    if (os.path.dirname(folder) == parent and os.path.basename(folder).startswith(TEMP_PREFIX)
+            and os.path.isdir(folder) and not os.path.islink(folder)
+            and os.lstat(folder).st_uid == getattr(os, "getuid", lambda: 0)()):
+        shutil.rmtree(folder, ignore_errors=True)

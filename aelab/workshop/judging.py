@@ -1,0 +1,107 @@
+"""Judging a TODO: its row, from what a checking process gave for it and the reference values.
+
+A TODO is `ok` only when every value the reference holds for it was observed
+and matches, each compared with the reference's own tolerance and explained
+with the reference's own message: what a checking process sends is a student's
+lines' word, and only its values are used.
+"""
+
+import collections
+
+import numpy as np
+
+from aelab.workshop.source import Problem
+from aelab.workshop.supervise import CHANNEL
+
+# A row of the table: the TODO, its cell (one of CELLS) and what to say.
+Row = collections.namedtuple("Row", "todo cell text")
+CELLS = ("ok", "not filled", "wrong", "error", "timeout")
+NOT_FILLED = "not filled in yet (saved?)"
+
+
+def differs(value, message, tolerance, want):
+    """Why an observed value does not match the reference value `want`, or None."""
+    if message == "variables":
+        for name, wanted in want.items():
+            if name not in value:
+                return f"there is no variable {name} (shape {wanted})"
+            if value[name] != wanted:
+                return f"{name} has shape {value[name]}, expected {wanted}"
+        extra = sorted(set(value) - set(want))
+        return f"an extra variable {extra[0]}" if extra else None
+    if tolerance is None:
+        same = value == want
+    else:
+        same = np.shape(value) == np.shape(want) and np.allclose(value, want, *tolerance)
+    return None if same else message.format(got=_short(value), want=_short(want))
+
+
+def _short(value):
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, list) and value and isinstance(value[0], float):
+        return "[" + ", ".join(f"{v:.3g}" for v in value) + "]"
+    return str(value)[:80]
+
+
+def _printable(text):
+    """text on one line, as a row shows it."""
+    return "".join(c if c.isprintable() else " " for c in text)
+
+
+def judge(todo, result, want):
+    """The Row of a TODO from what its checking process gave (result: observations and end) and its
+    reference values (want: {key: [value, message, tolerance]})."""
+    if not want:
+        return Row(todo, "error", "the reference holds no values for this TODO: is "
+                                  "aelab/workshop_reference.json complete?")
+    observed, missing = result["observations"], None
+    for key, (wanted, message, tolerance) in want.items():
+        if key not in observed:
+            missing = key
+            break
+        try:
+            wrong = differs(observed[key], message, tolerance, wanted)
+        except (TypeError, ValueError, KeyError, AttributeError):
+            wrong = f"{key}: what the lines gave cannot be compared with the reference"
+        if wrong:
+            return Row(todo, "wrong", _printable(wrong))
+    end = result["end"]
+    if end is None:
+        if missing:
+            return Row(todo, "error", f"its checks stopped before {missing!r} was observed")
+        return Row(todo, "ok", "ok")
+    return _ended(todo, end, want)
+
+
+def _ended(todo, end, want):
+    """The Row of a TODO whose checks did not run to their end."""
+    kind = end["kind"]
+    if kind == "problem":
+        return Row(todo, "wrong", _printable(end["text"]))
+    if kind == "timeout":
+        return Row(todo, "timeout", f"still running after {end['seconds']:g} s (an endless "
+                                    f"loop?); the other TODOs are checked")
+    if kind == "exited":
+        return Row(todo, "error", f"its lines ended the checker (exit status {end['status']}): "
+                                  f"an exit() or os._exit() call, or a crash")
+    if kind == "channel":
+        return Row(todo, "error", CHANNEL)
+    if kind == "no start":
+        return Row(todo, "error", f"the checker could not start (exit status {end['status']})")
+    if kind == "stopped":
+        return Row(todo, "error", _printable(f"stopped: {end['text']}"))
+    variables = want.get("variables", [{}])[0]
+    for name, got in end.get("shapes", {}).items():
+        expected = want.get(f"shape of {name}", [variables.get(name)])[0]
+        if expected is not None and got != expected:
+            return Row(todo, "wrong", _printable(f"{name} has shape {got}, expected {expected}"))
+    return Row(todo, "error", _printable(end["text"]))
+
+
+def without_a_run(handout, todo):
+    """The Row of a TODO that needs nothing run: not filled in, or its files unreadable; else None."""
+    try:
+        return None if handout.filled(todo) else Row(todo, "not filled", NOT_FILLED)
+    except Problem as e:
+        return Row(todo, "error", str(e))

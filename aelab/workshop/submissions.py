@@ -1,0 +1,232 @@
+"""What students hand in: a folder or a zip per student, copied for checking, following no link.
+
+Only the handout's own files are copied (a zip: unpacked, after every entry
+was found safe). Nothing is followed: a link anywhere in a folder or a zip is
+refused, as are special files (pipes, devices), zip entries that would land
+outside their folder and more than MAX_UNPACKED bytes; each file is opened
+through the folders above it, none of them a link (O_NOFOLLOW where the
+system has it), so that a link put there after the folder was looked at is
+refused too. A refusal is the student's row: `Ungradable` with its note.
+"""
+
+import collections
+import errno
+import os
+import re
+import stat
+import zipfile
+
+from aelab.workshop.source import REFERENCE_FILE, handout_files
+
+MAX_UNPACKED = 1 << 30  # bytes a zip may unpack to: a handout with its data and two runs is ~0.6 GB
+MAX_FILE = 16 << 20     # bytes of one file copied for checking: a handout's largest is ~40 KB
+JUNK = {"__MACOSX", ".DS_Store", "Thumbs.db", "desktop.ini", ".ipynb_checkpoints", "__pycache__"}
+# What marks the top of a handout inside a submission: one of its TODO files.
+MARKERS = ("autoencoder_mnist.py", "basic_autoencoder.py", "aelab/model.py")
+
+Submission = collections.namedtuple("Submission", "student path")
+
+
+class Ungradable(Exception):
+    """Why a submission was not checked: the note of its row."""
+
+
+def submissions(folder):
+    """([Submission], [names skipped]) of a class folder, by student id."""
+    found, skipped = [], []
+    for name in sorted(os.listdir(folder)):
+        path = os.path.join(folder, name)
+        if name.startswith(".") or name in JUNK:
+            continue
+        if name.lower().endswith(".zip") and not os.path.isdir(path):
+            found.append(Submission(name[:-4], path))
+        elif os.path.isdir(path) or os.path.islink(path):  # a link is refused when it is read
+            found.append(Submission(name, path))
+        else:
+            skipped.append(name)
+    return found, skipped
+
+
+def _parts(name):
+    return [part for part in re.split(r"[\\/]", name) if part not in ("", ".")]
+
+
+def unsafe(name):
+    """Why a zip entry's name would unpack outside its folder, or None."""
+    if name.startswith(("/", "\\")):
+        return "an absolute path"
+    if re.match(r"^[A-Za-z]:", name):
+        return "a drive letter"
+    if ".." in _parts(name):
+        return "'..'"
+    return None
+
+
+def _root(paths):
+    """The folder (as a path prefix, "" for the top) where a handout's files are, or None.
+
+    A handout at the top, inside one folder (what Windows' "Send to >
+    Compressed folder" makes) or one deeper.
+    """
+    tops = set()
+    for path in paths:
+        parts = _parts(path)
+        if parts and not JUNK & set(parts):
+            for depth in range(3):
+                if "/".join(parts[depth:]) in MARKERS:
+                    tops.add("/".join(parts[:depth]))
+    return min(tops, key=lambda top: (top.count("/"), top)) if tops else None
+
+
+def _wanted():
+    """The handout's files that checking reads, as zip-style paths."""
+    return [path.replace(os.sep, "/") for path in handout_files()] + [
+        REFERENCE_FILE.replace(os.sep, "/")]
+
+
+def _not_a_handout(what):
+    return Ungradable(f"not a handout: no autoencoder_mnist.py, basic_autoencoder.py or "
+                      f"aelab/model.py in the {what}")
+
+
+def _copy(source, into, path):
+    """Copies an open file of the handout to into/path, refusing one far larger than a handout's."""
+    data = source.read(MAX_FILE + 1)
+    if len(data) > MAX_FILE:
+        raise Ungradable(f"{path} is over {MAX_FILE >> 20} MB, far more than a handout's file; "
+                         f"nothing was checked")
+    target = os.path.join(into, *path.split("/"))
+    os.makedirs(os.path.dirname(target), exist_ok=True)
+    with open(target, "wb") as f:
+        f.write(data)
+
+
+def unpack(zip_path, into):
+    """Unpacks the handout in a student's zip into the folder `into`; returns where it was found.
+
+    Raises Ungradable, having unpacked nothing, for a zip that is a link, with an
+    entry that would land outside its folder, a link, more than MAX_UNPACKED
+    bytes, or no handout.
+    """
+    try:
+        with open_no_follow(*os.path.split(os.path.abspath(zip_path))) as stream, zipfile.ZipFile(stream) as archive:
+            entries = archive.infolist()
+            for entry in entries:
+                why = unsafe(entry.filename)
+                if why:
+                    raise Ungradable(f"unsafe zip: the entry {entry.filename!r} has {why}; "
+                                     f"nothing was unpacked")
+                if stat.S_ISLNK(entry.external_attr >> 16):
+                    raise Ungradable(f"unsafe zip: the entry {entry.filename!r} is a link; "
+                                     f"nothing was unpacked")
+            if sum(entry.file_size for entry in entries) > MAX_UNPACKED:
+                raise Ungradable(f"the zip unpacks to more than {MAX_UNPACKED >> 20} MB, far more "
+                                 f"than a handout holds; nothing was unpacked")
+            names = {"/".join(_parts(entry.filename)): entry for entry in entries
+                     if not entry.is_dir()}
+            top = _root(names)
+            if top is None:
+                raise _not_a_handout("zip")
+            prefix = f"{top}/" if top else ""
+            for path in _wanted():
+                entry = names.get(prefix + path)
+                if entry is not None:
+                    with archive.open(entry) as source:
+                        _copy(source, into, path)
+    except OSError as e:
+        if e.errno == errno.ELOOP:
+            raise Ungradable("unsafe zip: it is a link; nothing was unpacked") from None
+        raise Ungradable(f"the zip cannot be read ({e})") from None
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError) as e:
+        raise Ungradable(f"the zip cannot be read ({e})") from None
+    return top
+
+
+def copy_folder(folder, into):
+    """Copies the handout in a student's folder into `into`; returns where it was found.
+
+    Raises Ungradable, having checked nothing, for a folder that is or holds a
+    link, or anything but folders and files, anywhere, or that holds no handout.
+    """
+    try:
+        paths = _files(folder)
+    except OSError as e:
+        raise Ungradable(f"the folder cannot be read ({e.strerror})") from None
+    top = _root(paths)
+    if top is None:
+        raise _not_a_handout("folder")
+    for path in _wanted():
+        found = f"{top}/{path}" if top else path
+        if found in paths:
+            try:
+                with open_no_follow(folder, found) as source:
+                    _copy(source, into, path)
+            except OSError as e:
+                raise Ungradable(f"unsafe folder: {found!r} changed while it was copied "
+                                 f"({e.strerror}); nothing was checked") from None
+    return top
+
+
+def _is_link(info):
+    """True for a symbolic link, and on Windows for any reparse point (a junction, say)."""
+    reparse = getattr(stat, "FILE_ATTRIBUTE_REPARSE_POINT", 0)
+    return stat.S_ISLNK(info.st_mode) or bool(getattr(info, "st_file_attributes", 0) & reparse)
+
+
+def _files(folder):
+    """The files in a student's folder, as "/" paths; Ungradable for a link or anything but a
+    folder or a file, anywhere in it."""
+    if _is_link(os.lstat(folder)):
+        raise Ungradable("unsafe folder: it is a link; nothing was checked")
+    found, waiting = set(), [""]
+    while waiting:
+        here = waiting.pop()
+        with os.scandir(os.path.join(folder, *here.split("/"))) as entries:
+            for entry in entries:
+                path = f"{here}/{entry.name}" if here else entry.name
+                info = entry.stat(follow_symlinks=False)
+                if _is_link(info):
+                    raise Ungradable(f"unsafe folder: {path!r} is a link; nothing was checked")
+                if stat.S_ISDIR(info.st_mode):
+                    waiting.append(path)
+                elif stat.S_ISREG(info.st_mode):
+                    found.add(path)
+                else:
+                    raise Ungradable(f"unsafe folder: {path!r} is neither a file nor a folder; "
+                                     f"nothing was checked")
+    return found
+
+
+_NO_FOLLOW = getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
+
+
+def open_no_follow(folder, path):
+    """The file folder/path ("/" separated) open for reading in binary, reached through no link:
+    OSError (ELOOP for a link) otherwise, and for anything but a file."""
+    parts = path.split("/")
+    if os.open in os.supports_dir_fd:  # each folder opened through the one above it
+        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            for part in parts[:-1]:
+                inner = os.open(part, os.O_RDONLY | os.O_DIRECTORY | _NO_FOLLOW, dir_fd=fd)
+                os.close(fd)
+                fd = inner
+            file = os.open(parts[-1], os.O_RDONLY | os.O_NONBLOCK | _NO_FOLLOW, dir_fd=fd)
+        finally:
+            os.close(fd)
+    else:  # Windows: each step looked at, and the file opened is the one looked at
+        here = folder
+        for part in parts:
+            here = os.path.join(here, part)
+            if _is_link(os.lstat(here)):
+                raise OSError(errno.ELOOP, "a link", here)
+        seen = os.lstat(here)
+        file = os.open(here, os.O_RDONLY | _NO_FOLLOW)
+        opened = os.fstat(file)
+        if (opened.st_dev, opened.st_ino) != (seen.st_dev, seen.st_ino):
+            os.close(file)
+            raise OSError(errno.ELOOP, "changed while it was opened", here)
+    if not stat.S_ISREG(os.fstat(file).st_mode):
+        os.close(file)
+        raise OSError(errno.EINVAL, "not a file", path)
+    return os.fdopen(file, "rb")

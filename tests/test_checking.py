@@ -1,0 +1,512 @@
+"""The checker's rules, without TensorFlow: the channel's protocol, the judge, the modules a
+checking process gets, reading submissions without following links, grades.csv and its journal,
+and the sandbox's messages."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+import pytest
+
+from aelab import LabError
+from aelab.workshop import gradebook, judging, sandbox, submissions, supervise
+from aelab.workshop.supervise import CHANNEL
+from aelab.workshop.todos import TODOS
+from conftest import REPO
+from grading import grade_command, read_grades, require_bwrap
+
+# ---------------------------------------------------------------- the channel
+
+
+def line(event):
+    return (json.dumps(event) + "\n").encode()
+
+
+def result(number, observed=(("value", 1.0),), end=None):
+    return line({"todo": number, "observations": [list(pair) for pair in observed], "end": end})
+
+
+def honest(order):
+    """What a checking process that is not tampered with writes for TODOs `order`."""
+    lines = []
+    for number in order:
+        lines += [line({"start": number}), result(number)]
+    return lines + [line({"start": None})]
+
+
+class FakeChild:
+    """A checking process that writes the lines it is given, then ends."""
+
+    def __init__(self, lines):
+        self.lines = list(lines)
+
+    def next(self, timeout):
+        return self.lines.pop(0) if self.lines else None
+
+    def stop(self):
+        return 0
+
+
+class FakeLauncher:
+    """Starts FakeChild processes: script(order, n) gives the lines of the nth process started."""
+
+    def __init__(self, script):
+        self.script, self.started = script, []
+
+    def start(self, folder, numbers, timeout, slot=0):
+        self.started.append(list(numbers))
+        return FakeChild(self.script(list(numbers), len(self.started)))
+
+
+def observe(script, numbers=range(1, 11)):
+    """({TODO: what the supervisor settled for it}, [each process's TODOs])."""
+    launcher, settled = FakeLauncher(script), {}
+
+    def on_result(number, outcome):
+        assert number not in settled, f"TODO {number} settled twice"
+        settled[number] = outcome
+    supervise.observe(launcher, "folder", list(numbers), 10, on_result)
+    return settled, launcher.started
+
+
+def kind(outcome):
+    return outcome["end"]["kind"] if outcome["end"] else "result"
+
+
+def test_an_untampered_process_checks_every_todo_in_one_go():
+    settled, started = observe(lambda order, n: honest(order))
+    assert started == [list(range(1, 11))]
+    assert all(settled[n] == {"observations": {"value": 1.0}, "end": None} for n in range(1, 11))
+
+
+def with_lines_in(todo, extra, after_result=False):
+    """An honest process whose TODO `todo` lines also write `extra` to the channel."""
+    def script(order, n):
+        lines = []
+        for number in order:
+            lines += [line({"start": number})]
+            if number == todo and not after_result:
+                lines += extra
+            lines += [result(number)] + (extra if number == todo and after_result else [])
+        return lines + [line({"start": None})]
+    return script
+
+
+@pytest.mark.parametrize("extra", [
+    [result(1, [])] + [result(n, []) for n in range(2, 11)] + [result(99, [])],  # forged results
+    [result(99)],                                        # a TODO that does not exist
+    [b"\x00not an event \xff\n"],                        # garbage, not UTF-8
+    [b"[" * 100000 + b"\n"],                             # JSON too deep to parse
+    [b"{" + b" " * (supervise.MAX_LINE + 10) + b"\n"],   # a line longer than any event
+    [line({"start": 2})],                                # another TODO's start
+    [line({"todo": 1, "observations": [], "end": {"kind": "timeout", "text": ""}})],  # not its own
+    [line({"todo": 1, "observations": [["k", 1], ["k", 2]], "end": None})],  # a value twice
+    [b'{"todo": 1, "observations": [], "end": null}'],   # no end of line: glued to the next
+], ids=["forged", "todo 99", "garbage", "deep", "long", "another start", "parent's end",
+        "twice", "unterminated"])
+def test_lines_written_to_the_channel_cost_that_todo_alone(extra):
+    settled, started = observe(with_lines_in(1, extra))
+    assert kind(settled[1]) == "channel" and judging.judge(TODOS[0], settled[1], {"k": [1, "{got}", None]}
+                                                           ).text == CHANNEL
+    assert all(kind(settled[n]) == "result" for n in range(2, 11))
+    assert started == [list(range(1, 11)), list(range(2, 11))]
+
+
+def test_a_second_result_written_after_its_own_is_the_todos_too():
+    settled, started = observe(with_lines_in(1, [result(1)], after_result=True))
+    assert kind(settled[1]) == "channel" and started[1] == list(range(2, 11))
+
+
+def test_lines_that_may_be_an_earlier_todos_get_a_fresh_process_first():
+    """Garbage while TODO 5 runs, after 1 to 4 ran in the same process: 5 is checked again first
+    in a fresh process; if its own lines write there too, it is its error."""
+    settled, started = observe(with_lines_in(5, [b"garbage\n"]))
+    assert started == [list(range(1, 11)), list(range(5, 11)), list(range(6, 11))]
+    assert kind(settled[5]) == "channel"
+    assert all(kind(settled[n]) == "result" for n in set(range(1, 11)) - {5})
+
+
+def test_lines_left_by_an_earlier_todo_cost_no_todo():
+    """A thread of TODO 2's lines writes after TODO 3's result: 3 is checked again, alone
+    first, and its result, clean there, stands."""
+    def script(order, n):
+        lines = honest(order)
+        if n == 1:
+            lines.insert(lines.index(result(3)) + 1, b"left by TODO 2\n")
+        return lines
+    settled, started = observe(script)
+    assert started == [list(range(1, 11)), list(range(3, 11))]
+    assert all(kind(settled[n]) == "result" for n in range(1, 11))
+
+
+def test_a_whole_forged_conversation_is_judged_on_its_values():
+    """Lines that write the checker's whole conversation and exit leave only values to judge: a
+    TODO whose values are all there and all match is the only way to ok."""
+    def script(order, n):
+        forged = honest(order)
+        forged[1] = result(1, [])  # no values at all
+        return forged
+    settled, started = observe(script)
+    assert started == [list(range(1, 11))] and settled[1]["observations"] == {}
+    want = {"shape": [[784, 256], "{got}", None], "values": [[0.5, 0.25], "{got}", [1e-3, 1e-5]]}
+    assert judging.judge(TODOS[0], settled[1], want).cell == "error"
+
+
+def test_ends_and_timeouts():
+    def script(order, n):
+        if n == 1:  # TODO 1's lines exit the process
+            return [line({"start": 1})]
+        if n == 2:  # TODO 2 hangs
+            return [line({"start": 2}), supervise._Child.TIMED_OUT]
+        return honest(order)
+    settled, started = observe(script, range(1, 4))
+    assert [kind(settled[n]) for n in (1, 2, 3)] == ["exited", "timeout", "result"]
+    assert started == [[1, 2, 3], [2, 3], [3]]
+    nothing, _ = observe(lambda order, n: [], range(1, 4))
+    assert {kind(outcome) for outcome in nothing.values()} == {"no start"}
+
+
+# ---------------------------------------------------------------- the judge
+
+
+def test_a_todo_is_ok_only_when_every_reference_value_was_observed_and_matches():
+    todo = TODOS[0]
+    want = {"shape": [[784, 256], "shape {got}, expected {want}", None],
+            "values": [[0.5, 0.25], "values differ", [1e-3, 1e-5]]}
+    every = {"observations": {"shape": [784, 256], "values": [0.5, 0.25]}, "end": None}
+    assert judging.judge(todo, every, want).cell == "ok"
+    some = {"observations": {"shape": [784, 256]}, "end": None}
+    assert judging.judge(todo, some, want) == (todo, "error",
+                                               "its checks stopped before 'values' was observed")
+    assert judging.judge(todo, {"observations": {}, "end": None}, want).cell == "error"
+    off = {"observations": {"shape": [784, 256], "values": [0.5, 0.3]}, "end": None}
+    assert judging.judge(todo, off, want) == (todo, "wrong", "values differ")
+    odd = {"observations": {"shape": "784", "values": {"a": 1}}, "end": None}
+    assert judging.judge(todo, odd, want).cell == "wrong"
+    weird = {"observations": {"shape": [784, 256], "values": ["a", "b"]}, "end": None}
+    assert judging.judge(todo, weird, want) == (
+        todo, "wrong", "values: what the lines gave cannot be compared with the reference")
+    assert judging.judge(todo, every, {}).cell == "error"  # no reference: never ok
+
+
+# ---------------------------------------------------------------- what a checking process gets
+
+
+def test_a_checking_process_gets_the_checkers_modules_and_not_the_answers():
+    modules = supervise.checker_modules()
+    assert modules == sorted(os.path.join(*path.split("/")) for path in [
+        "aelab/__init__.py", "aelab/argtypes.py", "aelab/input_data.py", "aelab/quiet_tensorflow.py",
+        "aelab/workshop/__init__.py", "aelab/workshop/observe.py", "aelab/workshop/observing.py",
+        "aelab/workshop/sandbox.py", "aelab/workshop/source.py", "aelab/workshop/todos.py"])
+
+
+def test_the_checking_process_imports_no_handout_maker(tmp_path):
+    """Started from the private copy alone, its modules import, and no lab source or nbformat."""
+    checker = supervise.copy_checker(str(tmp_path / "checker"))
+    code = ("import sys; sys.path[0] = sys.argv[1]; from aelab.workshop import observe; "
+            "print(sorted(m for m in sys.modules if m.startswith(('aelab', 'nbformat'))))")
+    done = subprocess.run([sys.executable, "-E", "-c", code, checker], cwd=tmp_path,
+                          capture_output=True, text=True, check=True)
+    assert eval(done.stdout) == ["aelab", "aelab.argtypes", "aelab.input_data",
+                                 "aelab.workshop", "aelab.workshop.observe",
+                                 "aelab.workshop.observing", "aelab.workshop.sandbox",
+                                 "aelab.workshop.source", "aelab.workshop.todos"]
+
+
+# ---------------------------------------------------------------- submissions
+
+
+def handout_folder(folder):
+    (folder / "aelab").mkdir(parents=True)
+    (folder / "autoencoder_mnist.py").write_text("x = 1\n")
+    (folder / "aelab" / "model.py").write_text("y = 2\n")
+    return folder
+
+
+@pytest.mark.skipif(os.name == "nt", reason="symbolic links need rights on Windows")
+@pytest.mark.parametrize("where", ["aelab/model.py", "aelab", "notes/old.txt"])
+def test_a_folder_with_a_link_anywhere_is_refused(tmp_path, where):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("the instructor's")
+    folder = handout_folder(tmp_path / "student")
+    target = folder / where
+    if target.exists():
+        os.rename(target, tmp_path / "moved")
+    target.parent.mkdir(exist_ok=True)
+    os.symlink(secret if where != "aelab" else tmp_path, target)
+    with pytest.raises(submissions.Ungradable, match=rf"^unsafe folder: '{where}' is a link; "):
+        submissions.copy_folder(str(folder), str(tmp_path / "copy"))
+    assert not (tmp_path / "copy").exists()
+
+
+@pytest.mark.skipif(os.name == "nt", reason="POSIX links and pipes")
+def test_links_to_submissions_pipes_and_a_link_put_in_late_are_refused(tmp_path, monkeypatch):
+    folder = handout_folder(tmp_path / "student")
+    os.symlink(folder, tmp_path / "alias")
+    with pytest.raises(submissions.Ungradable, match="^unsafe folder: it is a link"):
+        submissions.copy_folder(str(tmp_path / "alias"), str(tmp_path / "copy"))
+    os.symlink("/etc/passwd", tmp_path / "s.zip")
+    with pytest.raises(submissions.Ungradable, match="^unsafe zip: it is a link"):
+        submissions.unpack(str(tmp_path / "s.zip"), str(tmp_path / "copy"))
+    os.mkfifo(folder / "pipe")
+    with pytest.raises(submissions.Ungradable, match="'pipe' is neither a file nor a folder"):
+        submissions.copy_folder(str(folder), str(tmp_path / "copy"))
+    os.remove(folder / "pipe")
+    # A link put in place of a file after the folder was looked at, before it is copied.
+    listed = submissions._files(str(folder))
+    os.remove(folder / "aelab" / "model.py")
+    os.symlink("/etc/passwd", folder / "aelab" / "model.py")
+    monkeypatch.setattr(submissions, "_files", lambda path: listed)
+    with pytest.raises(submissions.Ungradable, match="'aelab/model.py' changed while it was copied"):
+        submissions.copy_folder(str(folder), str(tmp_path / "copy2"))
+
+
+def test_a_windows_junction_counts_as_a_link():
+    import stat
+    from types import SimpleNamespace
+    junction = SimpleNamespace(st_mode=stat.S_IFDIR | 0o755,
+                               st_file_attributes=stat.FILE_ATTRIBUTE_REPARSE_POINT)
+    assert submissions._is_link(junction)
+    assert not submissions._is_link(SimpleNamespace(st_mode=stat.S_IFDIR | 0o755,
+                                                    st_file_attributes=0))
+
+
+def test_files_far_larger_than_a_handouts_are_refused(tmp_path, monkeypatch):
+    folder = handout_folder(tmp_path / "student")
+    monkeypatch.setattr(submissions, "MAX_FILE", 3)
+    with pytest.raises(submissions.Ungradable, match="autoencoder_mnist.py is over 0 MB"):
+        submissions.copy_folder(str(folder), str(tmp_path / "copy"))
+
+
+# ---------------------------------------------------------------- grades.csv and its journal
+
+
+class Graded:
+    def __init__(self, student, ok):
+        self.student, self.seconds, self.notes = student, 1.0, []
+        self.rows = [judging.Row(todo, "ok" if ok else "wrong", "") for todo in TODOS]
+
+
+def test_grades_are_written_whole_and_a_journal_resumes_them(tmp_path):
+    out = str(tmp_path / "out" / "grades.csv")
+    book = gradebook.Gradebook(out, str(tmp_path / "class"))
+    book.begin(str(tmp_path / "temp"))
+    for student in ("a", "b", "c"):
+        book.checking(student)
+    book.finish(Graded("a", True), "")
+    assert sorted(read_grades(out)) == ["a"]
+    assert sorted(os.listdir(tmp_path / "out")) == ["grades.csv", "grades.csv.progress"]
+    # The grader dies here: b and c were being checked.
+    again = gradebook.Gradebook(out, str(tmp_path / "class"))
+    assert again.resumed and sorted(again.rows) == ["a"] and again.stops == {"b": 1, "c": 1}
+    again.begin(str(tmp_path / "temp"))
+    again.checking("b")
+    again.finish(Graded("b", False), "")
+    again.checking("c")
+    # It dies again, checking c alone: c is not checked a third time.
+    third = gradebook.Gradebook(out, str(tmp_path / "class"))
+    assert third.stops == {"c": 2} and sorted(third.rows) == ["a", "b"]
+    third.begin(str(tmp_path / "temp"))
+    third.interrupted()  # Ctrl-C holds nothing against anyone
+    assert gradebook.Gradebook(out, str(tmp_path / "class")).stops == {"c": 2}
+    third.close()
+    assert not gradebook.Gradebook(out, str(tmp_path / "class")).resumed
+    assert sorted(os.listdir(tmp_path / "out")) == ["grades.csv"]
+
+
+def test_a_journal_of_another_class_is_not_taken_up(tmp_path):
+    out = str(tmp_path / "grades.csv")
+    gradebook.Gradebook(out, str(tmp_path / "class-a")).begin(str(tmp_path))
+    with pytest.raises(LabError, match=r"grades.csv holds an unfinished grading of \S+class-a: "
+                                       r"run that command again to finish it, pass another "
+                                       r"--out, or delete \S+grades.csv.progress to start over"):
+        gradebook.Gradebook(out, str(tmp_path / "class-b"))
+    (tmp_path / "grades.csv").write_text("name,score\nkim,3\n")
+    with pytest.raises(LabError, match="is not a grades table of this kit's"):
+        gradebook.Gradebook(out, str(tmp_path / "class-a"))
+
+
+def test_a_table_open_in_excel_stops_the_grading_with_one_line(tmp_path, monkeypatch):
+    book = gradebook.Gradebook(str(tmp_path / "grades.csv"), str(tmp_path / "class"))
+    book.begin(str(tmp_path))
+    book.checking("a")
+
+    def refused(path, text, encoding="utf-8-sig"):
+        raise PermissionError(13, "Permission denied", path)
+    monkeypatch.setattr(gradebook, "write_whole", refused)
+    with pytest.raises(LabError, match=r"cannot write \S+grades.csv \(Permission denied\); close "
+                                       r"it where it is open \(Excel\?\) and run the same command "
+                                       r"again: it goes on from there"):
+        book.finish(Graded("a", True), "")
+
+
+def test_a_failed_write_leaves_the_table_as_it_was(tmp_path):
+    path = tmp_path / "grades.csv"
+    gradebook.write_whole(str(path), "old\n")
+    with pytest.raises(UnicodeEncodeError):
+        gradebook.write_whole(str(path), "한글\n", encoding="ascii")
+    assert path.read_text(encoding="utf-8-sig") == "old\n" and os.listdir(tmp_path) == ["grades.csv"]
+
+
+def test_a_grading_with_nothing_left_to_check_starts_nothing(tmp_path):
+    """The student a grader died on twice gets their row with no check (and no TensorFlow)."""
+    room = tmp_path / "class"
+    handout_folder(room / "kim")
+    out = tmp_path / "grades.csv"
+    book = gradebook.Gradebook(str(out), str(room))
+    book.stops = {"kim": 1}
+    book._checking = {"kim"}
+    book.begin(str(tmp_path / "gone"))
+    done = subprocess.run(grade_command(room, out), cwd=REPO, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "kim  not graded: the grader stopped while checking this submission, twice" in done.stdout
+    assert read_grades(out)["kim"]["note"] == ("the grader stopped while checking this "
+                                               "submission, twice: not checked again")
+    assert not os.path.exists(str(out) + ".progress")
+
+
+# ---------------------------------------------------------------- the sandbox's messages
+
+
+@pytest.mark.parametrize("platform, name", [("win32", "Windows"), ("darwin", "macOS")])
+def test_elsewhere_than_linux_grade_says_in_one_line_that_nothing_is_isolated(monkeypatch,
+                                                                              platform, name):
+    monkeypatch.setattr(sandbox.sys, "platform", platform)
+    monkeypatch.setattr(sandbox.os, "name", "nt" if platform == "win32" else "posix")
+    isolated, note = sandbox.requested(no_sandbox=False)
+    assert not isolated and note.startswith(f"note: students' code is not isolated on {name}: ")
+    assert sandbox.requested(no_sandbox=True) == (False, sandbox.UNSANDBOXED)
+
+
+def test_without_bubblewrap_grade_stops_before_checking_anyone(tmp_path):
+    if not sys.platform.startswith("linux"):
+        pytest.skip("the sandbox is Linux's")
+    handout_folder(tmp_path / "class" / "kim")
+    done = subprocess.run(grade_command(tmp_path / "class", tmp_path / "grades.csv"), cwd=REPO,
+                          capture_output=True, text=True, env=dict(os.environ, PATH=str(tmp_path)))
+    assert done.returncode == 1 and done.stderr.strip().splitlines() == [f"error: {sandbox.MISSING}"]
+    assert os.listdir(tmp_path) == ["class"]
+
+
+def test_a_bubblewrap_that_cannot_work_here_is_named_with_the_fix(tmp_path):
+    if not sys.platform.startswith("linux"):
+        pytest.skip("the sandbox is Linux's")
+    handout_folder(tmp_path / "class" / "kim")
+    fake = tmp_path / "bin" / "bwrap"
+    fake.parent.mkdir()
+    fake.write_text("#!/bin/sh\n[ \"$1\" = --version ] && echo 'bubblewrap 0.8.0' && exit 0\n"
+                    "echo 'bwrap: No permissions to creating new namespace' >&2\nexit 1\n")
+    fake.chmod(0o755)
+    done = subprocess.run(grade_command(tmp_path / "class", tmp_path / "grades.csv"), cwd=REPO,
+                          capture_output=True, text=True,
+                          env=dict(os.environ, PATH=f"{fake.parent}:{os.environ['PATH']}"))
+    assert done.returncode == 1 and len(done.stderr.strip().splitlines()) == 1, done.stderr
+    said = done.stderr.strip()
+    assert said.startswith("error: bubblewrap cannot make a sandbox here (bwrap: No permissions "
+                           "to creating new namespace): ")
+    assert said.endswith(", or pass --no-sandbox for submissions you trust")
+    assert sorted(os.listdir(tmp_path)) == ["bin", "class"]
+
+
+@pytest.mark.parametrize("settings, root, container, fix", [
+    ({"kernel/apparmor_restrict_unprivileged_userns": "1"}, False, False,
+     "kernel.apparmor_restrict_unprivileged_userns=0"),
+    ({"kernel/unprivileged_userns_clone": "0"}, False, False, "kernel.unprivileged_userns_clone=1"),
+    ({"user/max_user_namespaces": "0"}, True, False, "user.max_user_namespaces=10000"),
+    ({}, True, True, "start this container with --privileged"),
+    ({}, False, False, "see the sandbox in docs/workshop.md"),
+])
+def test_the_fix_named_fits_the_machine(monkeypatch, settings, root, container, fix):
+    monkeypatch.setattr(sandbox, "_setting", settings.get)
+    monkeypatch.setattr(sandbox.os, "geteuid", lambda: 0 if root else 1000)
+    monkeypatch.setattr(sandbox.os.path, "exists", lambda path: container)
+    assert fix in sandbox._fix()
+
+
+def test_an_older_bubblewrap_makes_a_sandbox_without_what_it_lacks(tmp_path, monkeypatch):
+    require_bwrap()
+    checker = supervise.copy_checker(str(tmp_path / "checker"))
+    assert "--size" in sandbox.Sandbox(checker)._view  # this machine's
+    monkeypatch.setattr(sandbox, "bwrap_version", lambda bwrap: (0, 6))
+    box = sandbox.Sandbox(checker)
+    assert "--size" not in box._view and "--disable-userns" not in box._view
+    assert box.notes[0].startswith("note: bubblewrap 0.6 cannot bound the size of the sandbox's "
+                                   "/tmp (0.7 can)")
+    supervise.probe(box)  # the real bwrap takes that command line too
+    monkeypatch.setattr(sandbox, "bwrap_version", lambda bwrap: (0, 4))
+    with pytest.raises(LabError, match=r"^error: bubblewrap 0.4 is too old for the sandbox \(it "
+                                       r"needs 0.5 or later\): install a newer one, or pass "
+                                       r"--no-sandbox for submissions you trust$"):
+        sandbox.Sandbox(checker)
+
+
+def probe_the_sandbox(python, user=()):
+    """What a process in the sandbox saw (tests/sandbox_probe.py), the grader being `user`."""
+    base = tempfile.mkdtemp(prefix="aelab-probe-")  # in /tmp, where any user may go
+    try:
+        checker = supervise.copy_checker(os.path.join(base, "checker"))
+        shutil.copy(os.path.join(REPO, "tests", "sandbox_probe.py"), checker)
+        copy = os.path.join(base, "copy")
+        os.mkdir(copy)
+        with open(os.path.join(copy, "model.py"), "w") as f:
+            f.write("x = 1\n")
+        for here, dirs, files in os.walk(base):
+            for name in [here, *(os.path.join(here, f) for f in files)]:
+                os.chmod(name, 0o755)
+        paths = ["/etc/shadow", os.path.join(REPO, "aelab", "model.py"),
+                 os.path.join(copy, "model.py"), "/etc/ld.so.cache"]
+        done = subprocess.run([*user, python, os.path.join(checker, "sandbox_probe.py"), checker,
+                               copy, *paths], capture_output=True, text=True, cwd="/")
+        assert done.returncode == 0, done.stderr[-3000:]
+        return json.loads(done.stdout), copy
+    finally:
+        shutil.rmtree(base)
+
+
+def check_what_it_saw(seen, copy):
+    assert seen["cwd"] == sandbox.WORK and seen["files"] == ["mine.txt", "model.py"]
+    assert seen["caps"] == "0000000000000000" and seen["no_new_privs"] == "1"
+    assert seen["readable"] == ["/etc/ld.so.cache"]  # the copy is in the sandbox, not at its path
+    assert len(seen["pids"]) <= 3  # bwrap's init, this process (and its reaper): no other
+    assert seen["limits"] == seen["expected"] and seen["stdin"] == ""
+    assert seen["interfaces"] == ["lo"]  # a network of its own, with nothing beyond it
+
+
+def test_the_kit_is_hidden_even_where_installed_among_this_pythons_packages(tmp_path):
+    """Installed (pip install .), the kit's folder is site-packages, which the sandbox needs: its
+    aelab/ is hidden, not the packages."""
+    require_bwrap()
+    packages = os.path.dirname(os.path.dirname(np.__file__))  # a folder this Python needs
+    kit_package = os.path.join(packages, "numpy")  # standing in for an installed aelab/
+    box = sandbox.Sandbox(supervise.copy_checker(str(tmp_path / "checker")),
+                          hidden=[packages, kit_package])
+    mounted = [box._view[i + 1] for i, arg in enumerate(box._view) if arg == "--tmpfs"]
+    assert kit_package in mounted and packages not in mounted
+
+
+def test_the_sandboxed_process(tmp_path):
+    """What a checking process sees and may do, short of TensorFlow: its user, its capabilities,
+    its limits, its processes, its files, the network."""
+    require_bwrap()
+    seen, copy = probe_the_sandbox(sys.executable)
+    check_what_it_saw(seen, copy)
+    if os.geteuid() == 0:
+        assert seen["uid"] == seen["uids"][0] >= sandbox.UID_BASE and seen["groups"] == []
+
+
+def test_the_sandbox_of_a_grader_that_is_not_root():
+    """As another user, bwrap makes a user namespace (and no further ones): the process keeps
+    that user's id, in the same view. Run as nobody, with a Python any user may run."""
+    require_bwrap()
+    python = "/usr/bin/python3"
+    if os.geteuid() != 0 or not shutil.which("setpriv") or not os.access(python, os.X_OK):
+        pytest.skip("needs root (to become nobody), setpriv and /usr/bin/python3")
+    nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+    seen, copy = probe_the_sandbox(python, nobody)
+    check_what_it_saw(seen, copy)
+    assert seen["uid"] == 65534 and seen["uids"] is None
+    assert "--unshare-user" in seen["command"] and "--disable-userns" in seen["command"]
