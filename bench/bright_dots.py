@@ -56,7 +56,7 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     sys.path.insert(0, REPO)
-    import aelab.quiet_tensorflow  # TensorFlow starts quietly, in graph mode
+    from aelab import quiet_tensorflow  # TensorFlow starts quietly, in graph mode
     for label, stddev in (("the slides' start, tf.random_normal (standard deviation 1)", 1.0),
                           ("a start ten times smaller (standard deviation 0.1)", 0.1)):
         counts = count_dots(args, stddev)

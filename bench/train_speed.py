@@ -78,11 +78,13 @@ def worker(args):
     """Builds the lab's graph through aelab, as autoencoder_mnist.py does, and profiles a step
     in each precision of --precision (comma-separated); prints {precision: shares} as JSON."""
     sys.path.insert(0, REPO)
-    import aelab.quiet_tensorflow
-
     import tensorflow.compat.v1 as tf
 
-    from aelab import input_data, model
+    from aelab import (
+        input_data,
+        model,
+        quiet_tensorflow,  # TensorFlow starts quietly, in graph mode
+    )
     from aelab.precision import Precision
 
     mnist = input_data.read_data_sets(args.data_dir, seed=0)

@@ -26,6 +26,7 @@ def readable(path):
 
 def inside(confinement, paths):
     import resource
+
     from aelab.workshop import sandbox
     sandbox.confine(**json.loads(confinement))
     with open("/proc/self/status") as f:
@@ -44,6 +45,7 @@ def inside(confinement, paths):
 
 def outside(checker, copy, paths):
     import subprocess
+
     from aelab.workshop import sandbox
     box = sandbox.Sandbox(checker, hidden=paths)
     confinement = json.dumps(box.confinement(0, 60))

@@ -13,8 +13,18 @@ import hostile
 from aelab.workshop import cut, source
 from aelab.workshop.supervise import CHANNEL
 from aelab.workshop.todos import TODOS
-from conftest import (EXTRACTING, INTERRUPT, POSIX_ONLY, REPO, edit, run_main, run_process,
-                      run_scripts, script_env, student_copy)
+from conftest import (
+    EXTRACTING,
+    INTERRUPT,
+    POSIX_ONLY,
+    REPO,
+    edit,
+    run_main,
+    run_process,
+    run_scripts,
+    script_env,
+    student_copy,
+)
 
 
 def rows_of(output):

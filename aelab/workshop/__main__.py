@@ -59,7 +59,7 @@ def main(argv=None):
         from aelab.workshop.grade import grade
         return grade(args.submissions, args.out, args.feedback, args.jobs, args.timeout,
                      args.no_sandbox)
-    import aelab.quiet_tensorflow  # make runs the kit's lines to store their numbers
+    from aelab import quiet_tensorflow  # make runs the kit's lines to store their numbers
     from aelab.workshop import handout
     handout.make(args.folder, args.data_dir, args.dataset, args.solution)
     what = "solution" if args.solution else "handout"

@@ -89,7 +89,7 @@ def main(argv):
     # The handout's other modules (aelab.precision, say) come from its folder, after the
     # checker's own: a student's lines that import them get what a run of theirs would.
     aelab.__path__.append(os.path.abspath("aelab"))
-    import aelab.quiet_tensorflow  # TensorFlow's start-up lines are noise here
+    from aelab import quiet_tensorflow  # TensorFlow's start-up lines are noise here
     handout = Handout(".", TODOS)
     for number in args.numbers:
         todo = TODOS[number - 1]

@@ -94,7 +94,7 @@ def main(argv):
     """The reference process: the kit's values on inputs salted with argv[0], and unsalted
     (what its handouts hold), as one JSON line on its own channel."""
     out = channel()
-    import aelab.quiet_tensorflow  # TensorFlow's start-up lines are noise here
+    from aelab import quiet_tensorflow  # TensorFlow's start-up lines are noise here
     from aelab.workshop.cut import answers, kit_texts
     texts = answers(kit_texts())
     out.write(json.dumps([values(texts, int(argv[0])), values(texts)]) + "\n")

@@ -14,11 +14,27 @@ from types import SimpleNamespace
 import numpy as np
 
 from aelab import input_data
-from aelab.workshop.observing import (CLOSE, Obs, StandInWriter, building, fill,
-                                      fingerprint, fixed, module, need, run_region, shape,
-                                      stand_in_decoder, stand_in_encoder, stand_in_layer,
-                                      stand_in_loss, tensorflow, tf, tf_module,
-                                      variable_shapes)
+from aelab.workshop.observing import (
+    CLOSE,
+    Obs,
+    StandInWriter,
+    building,
+    fill,
+    fingerprint,
+    fixed,
+    module,
+    need,
+    run_region,
+    shape,
+    stand_in_decoder,
+    stand_in_encoder,
+    stand_in_layer,
+    stand_in_loss,
+    tensorflow,
+    tf,
+    tf_module,
+    variable_shapes,
+)
 from aelab.workshop.source import Problem, Region, Todo
 
 MODEL = os.path.join("aelab", "model.py")

@@ -1,0 +1,165 @@
+"""The handout's notebooks as a student sees them: Jupyter Notebook in a real browser, Run All.
+
+    python bench/notebooks_in_browser.py --out /tmp/notebook-shots
+
+Makes a handout with the kit's own answers and Fashion-MNIST (`make --solution
+--data-dir`), shortens each notebook's settings cell (as the instructor notes
+suggest for a slow laptop), starts `jupyter notebook` in it, and opens each
+notebook in a headless Chromium (Debian's chromium and chromium-driver, driven
+by selenium). It runs the page's own Run > Run All Cells, takes a screenshot
+while an epoch trains (the progress line inside the cell) and one of the whole
+page when the kernel is idle again, and says, for each notebook, what its cells
+wrote to standard error (pink on the page) and whether the check table's
+columns line up. A script to run by hand and look at, not a test: it needs
+chromium, chromium-driver, fonts-noto-cjk (apt) and selenium, notebook (pip).
+"""
+
+import argparse
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SETTINGS = {"1_basic_autoencoder.ipynb": 'options = "--epochs 3"',
+            "2_deep_autoencoder.ipynb": 'epochs = 2\noptions = "--steps-per-epoch 150"',
+            "3_denoising_autoencoder.ipynb": 'epochs = 2\noptions = "--steps-per-epoch 150"'}
+
+
+def make_handout(folder, data_dir):
+    subprocess.run([sys.executable, "-m", "aelab.workshop", "make", folder, "--solution",
+                    "--data-dir", data_dir], cwd=REPO, check=True, stdout=subprocess.DEVNULL)
+    for name, settings in SETTINGS.items():
+        path = os.path.join(folder, name)
+        with open(path, encoding="utf-8") as f:
+            notebook = json.load(f)
+        cell = next(c for c in notebook["cells"] if c["cell_type"] == "code"
+                    and "".join(c["source"]).startswith(("epochs =", "options =")))
+        cell["source"] = settings
+        with open(path, "w", encoding="utf-8") as f:
+            json.dump(notebook, f, indent=1, ensure_ascii=False)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(folder, port):
+    env = dict(os.environ)
+    for name in ("DISPLAY", "MPLBACKEND", "PYTHONPATH"):
+        env.pop(name, None)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "jupyter", "notebook", "--no-browser", f"--port={port}",
+         "--ServerApp.token=", "--ServerApp.password=", "--ServerApp.disable_check_xsrf=True",
+         "--allow-root", f"--ServerApp.root_dir={folder}"],
+        cwd=folder, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return server
+        except OSError:
+            time.sleep(0.5)
+    server.kill()
+    raise RuntimeError("jupyter notebook did not start")
+
+
+def browser():
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    options = webdriver.ChromeOptions()
+    options.binary_location = "/usr/bin/chromium"
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--window-size=1400,1000"):
+        options.add_argument(flag)
+    options.add_argument(f"--user-data-dir={tempfile.mkdtemp(prefix='chromium-')}")
+    return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+
+
+def click_menu(driver, menu, item):
+    from selenium.webdriver.common.by import By
+    driver.find_element(By.XPATH, f"//div[contains(@class,'lm-MenuBar-itemLabel') and "
+                                  f"text()='{menu}']").click()
+    time.sleep(0.5)
+    driver.find_element(By.XPATH, f"//div[contains(@class,'lm-Menu-itemLabel') and "
+                                  f"text()='{item}']").click()
+
+
+def kernel_busy(driver):
+    return driver.execute_script(
+        "return document.querySelectorAll('.jp-InputArea-prompt').length > 0 && "
+        "Array.from(document.querySelectorAll('.jp-InputArea-prompt'))"
+        ".some(p => p.textContent.includes('[*]'))")
+
+
+def run_notebook(driver, port, name, out):
+    """Runs one notebook with the page's Run All; returns what the page showed on stderr."""
+    from selenium.webdriver.common.by import By
+    driver.get(f"http://127.0.0.1:{port}/notebooks/{name}")
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:  # the kernel is ready when its status says so
+        if driver.execute_script("return !!document.querySelector('.jp-Notebook .jp-Cell')"):
+            break
+        time.sleep(1)
+    time.sleep(5)
+    click_menu(driver, "Run", "Run All Cells")
+    stem = os.path.splitext(name)[0]
+    shot, started = False, time.monotonic()
+    time.sleep(3)
+    while time.monotonic() - started < 1800:
+        progress = driver.execute_script(
+            "return Array.from(document.querySelectorAll('.jp-OutputArea-output pre'))"
+            ".map(e => e.textContent).filter(t => t.includes('%|')).pop() || ''")
+        if progress and not shot:
+            driver.save_screenshot(os.path.join(out, f"{stem}-during-an-epoch.png"))
+            shot = True
+            print(f"{name}: during an epoch: {progress.strip().splitlines()[-1]!r}")
+        if not kernel_busy(driver) and time.monotonic() - started > 10:
+            break
+        time.sleep(0.5)
+    height = driver.execute_script("return document.querySelector('.jp-WindowedPanel-inner, "
+                                   ".jp-Notebook').scrollHeight")
+    driver.set_window_size(1400, min(max(1000, height + 300), 16000))
+    time.sleep(2)
+    driver.save_screenshot(os.path.join(out, f"{stem}-done.png"))
+    driver.set_window_size(1400, 1000)
+    pink = [e.text for e in driver.find_elements(By.CSS_SELECTOR,
+                                                 ".jp-OutputArea-output[data-mime-type="
+                                                 "'application/vnd.jupyter.stderr']")]
+    return pink
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", default="notebook-shots", help="folder for the screenshots")
+    parser.add_argument("--data-dir", default="/usr/share/datasets/fashion-mnist")
+    args = parser.parse_args(argv)
+    os.makedirs(args.out, exist_ok=True)
+    work = tempfile.mkdtemp(prefix="handout-")
+    folder = os.path.join(work, "practice")
+    make_handout(folder, args.data_dir)
+    port = free_port()
+    server = start_server(folder, port)
+    driver = browser()
+    try:
+        for name in SETTINGS:
+            pink = run_notebook(driver, port, name, args.out)
+            print(f"{name}: standard error on the page: {pink or 'nothing'}")
+    finally:
+        driver.quit()
+        server.terminate()
+        server.wait(timeout=60)
+        shutil.rmtree(work, ignore_errors=True)
+    print(f"screenshots in {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
