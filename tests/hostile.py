@@ -23,7 +23,7 @@ from aelab.workshop.todos import TODOS
 MARKER = "aelab-hostile"
 ESCAPED = ("LEAK", "WROTE", "CONNECTED", "ALLOCATED")  # what an attack that got through says
 
-# The checker's channel: the `out` of a frame up the call stack (observe.main's).
+# The checker's channel: the `out` of a frame up the call stack (checking_process.main's).
 _FIND_CHANNEL = """
 import sys as _sys
 _frame = _sys._getframe()

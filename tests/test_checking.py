@@ -62,14 +62,14 @@ class FakeLauncher:
         return FakeChild(self.script(list(numbers), len(self.started)))
 
 
-def observe(script, numbers=range(1, 11)):
+def supervised(script, numbers=range(1, 11)):
     """({TODO: what the supervisor settled for it}, [each process's TODOs])."""
     launcher, settled = FakeLauncher(script), {}
 
     def on_result(number, outcome):
         assert number not in settled, f"TODO {number} settled twice"
         settled[number] = outcome
-    supervise.observe(launcher, "folder", list(numbers), 10, on_result)
+    supervise.check_todos(launcher, "folder", list(numbers), 10, on_result)
     return settled, launcher.started
 
 
@@ -78,7 +78,7 @@ def kind(outcome):
 
 
 def test_an_untampered_process_checks_every_todo_in_one_go():
-    settled, started = observe(lambda order, n: honest(order))
+    settled, started = supervised(lambda order, n: honest(order))
     assert started == [list(range(1, 11))]
     assert all(settled[n] == {"observations": {"value": 1.0}, "end": None} for n in range(1, 11))
 
@@ -109,22 +109,22 @@ def with_lines_in(todo, extra, after_result=False):
 ], ids=["forged", "todo 99", "garbage", "deep", "long", "another start", "parent's end",
         "twice", "unterminated"])
 def test_lines_written_to_the_channel_cost_that_todo_alone(extra):
-    settled, started = observe(with_lines_in(1, extra))
-    assert kind(settled[1]) == "channel" and judging.judge(TODOS[0], settled[1], {"k": [1, "{got}", None]}
+    settled, started = supervised(with_lines_in(1, extra))
+    assert kind(settled[1]) == "channel" and judging.judge(TODOS[0], settled[1], {"k": [1, "{got}", None, "value"]}
                                                            ).text == CHANNEL
     assert all(kind(settled[n]) == "result" for n in range(2, 11))
     assert started == [list(range(1, 11)), list(range(2, 11))]
 
 
 def test_a_second_result_written_after_its_own_is_the_todos_too():
-    settled, started = observe(with_lines_in(1, [result(1)], after_result=True))
+    settled, started = supervised(with_lines_in(1, [result(1)], after_result=True))
     assert kind(settled[1]) == "channel" and started[1] == list(range(2, 11))
 
 
 def test_lines_that_may_be_an_earlier_todos_get_a_fresh_process_first():
     """Garbage while TODO 5 runs, after 1 to 4 ran in the same process: 5 is checked again first
     in a fresh process; if its own lines write there too, it is its error."""
-    settled, started = observe(with_lines_in(5, [b"garbage\n"]))
+    settled, started = supervised(with_lines_in(5, [b"garbage\n"]))
     assert started == [list(range(1, 11)), list(range(5, 11)), list(range(6, 11))]
     assert kind(settled[5]) == "channel"
     assert all(kind(settled[n]) == "result" for n in set(range(1, 11)) - {5})
@@ -138,7 +138,7 @@ def test_lines_left_by_an_earlier_todo_cost_no_todo():
         if n == 1:
             lines.insert(lines.index(result(3)) + 1, b"left by TODO 2\n")
         return lines
-    settled, started = observe(script)
+    settled, started = supervised(script)
     assert started == [list(range(1, 11)), list(range(3, 11))]
     assert all(kind(settled[n]) == "result" for n in range(1, 11))
 
@@ -150,9 +150,10 @@ def test_a_whole_forged_conversation_is_judged_on_its_values():
         forged = honest(order)
         forged[1] = result(1, [])  # no values at all
         return forged
-    settled, started = observe(script)
+    settled, started = supervised(script)
     assert started == [list(range(1, 11))] and settled[1]["observations"] == {}
-    want = {"shape": [[784, 256], "{got}", None], "values": [[0.5, 0.25], "{got}", [1e-3, 1e-5]]}
+    want = {"shape": [[784, 256], "{got}", None, "value"],
+            "values": [[0.5, 0.25], "{got}", [1e-3, 1e-5], "value"]}
     assert judging.judge(TODOS[0], settled[1], want).cell == "error"
 
 
@@ -163,10 +164,10 @@ def test_ends_and_timeouts():
         if n == 2:  # TODO 2 hangs
             return [line({"start": 2}), supervise._Child.TIMED_OUT]
         return honest(order)
-    settled, started = observe(script, range(1, 4))
+    settled, started = supervised(script, range(1, 4))
     assert [kind(settled[n]) for n in (1, 2, 3)] == ["exited", "timeout", "result"]
     assert started == [[1, 2, 3], [2, 3], [3]]
-    nothing, _ = observe(lambda order, n: [], range(1, 4))
+    nothing, _ = supervised(lambda order, n: [], range(1, 4))
     assert {kind(outcome) for outcome in nothing.values()} == {"no start"}
 
 
@@ -175,8 +176,8 @@ def test_ends_and_timeouts():
 
 def test_a_todo_is_ok_only_when_every_reference_value_was_observed_and_matches():
     todo = TODOS[0]
-    want = {"shape": [[784, 256], "shape {got}, expected {want}", None],
-            "values": [[0.5, 0.25], "values differ", [1e-3, 1e-5]]}
+    want = {"shape": [[784, 256], "shape {got}, expected {want}", None, "value"],
+            "values": [[0.5, 0.25], "values differ", [1e-3, 1e-5], "value"]}
     every = {"observations": {"shape": [784, 256], "values": [0.5, 0.25]}, "end": None}
     assert judging.judge(todo, every, want).cell == "ok"
     some = {"observations": {"shape": [784, 256]}, "end": None}
@@ -200,20 +201,20 @@ def test_a_checking_process_gets_the_checkers_modules_and_not_the_answers():
     modules = supervise.checker_modules()
     assert modules == sorted(os.path.join(*path.split("/")) for path in [
         "aelab/__init__.py", "aelab/argtypes.py", "aelab/input_data.py", "aelab/quiet_tensorflow.py",
-        "aelab/workshop/__init__.py", "aelab/workshop/observe.py", "aelab/workshop/observing.py",
+        "aelab/workshop/__init__.py", "aelab/workshop/checking_process.py", "aelab/workshop/observers.py",
         "aelab/workshop/sandbox.py", "aelab/workshop/source.py", "aelab/workshop/todos.py"])
 
 
 def test_the_checking_process_imports_no_handout_maker(tmp_path):
     """Started from the private copy alone, its modules import, and no lab source or nbformat."""
     checker = supervise.copy_checker(str(tmp_path / "checker"))
-    code = ("import sys; sys.path[0] = sys.argv[1]; from aelab.workshop import observe; "
+    code = ("import sys; sys.path[0] = sys.argv[1]; from aelab.workshop import checking_process; "
             "print(sorted(m for m in sys.modules if m.startswith(('aelab', 'nbformat'))))")
     done = subprocess.run([sys.executable, "-E", "-c", code, checker], cwd=tmp_path,
                           capture_output=True, text=True, check=True)
     assert eval(done.stdout) == ["aelab", "aelab.argtypes", "aelab.input_data",
-                                 "aelab.workshop", "aelab.workshop.observe",
-                                 "aelab.workshop.observing", "aelab.workshop.sandbox",
+                                 "aelab.workshop", "aelab.workshop.checking_process",
+                                 "aelab.workshop.observers", "aelab.workshop.sandbox",
                                  "aelab.workshop.source", "aelab.workshop.todos"]
 
 

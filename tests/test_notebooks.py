@@ -12,7 +12,7 @@ from aelab.workshop import notebooks
 from aelab.workshop.todos import TODOS
 from conftest import EXTRACTING, as_seen, script_env
 
-NAMES = [part[0] for part in notebooks.PARTS]
+NAMES = [part.notebook for part in notebooks.PARTS]
 SHORT = "--steps-per-epoch 3 --validation-size 500"
 
 
@@ -30,17 +30,24 @@ def execute(folder, name, settings):
 
 
 def shown(cell):
-    """(stdout, stderr, displayed mimetypes, errors) of an executed cell."""
+    """(stdout, stderr, displayed mimetypes, errors, the HTML it displayed) of an executed cell."""
     streams = {"stdout": "", "stderr": ""}
-    mimetypes, errors = [], []
+    mimetypes, errors, html = [], [], ""
     for output in cell.outputs:
         if output.output_type == "stream":
             streams[output.name] += output.text
         elif output.output_type in ("display_data", "execute_result"):
             mimetypes += list(output.data)
+            html += output.data.get("text/html", "")
         elif output.output_type == "error":
             errors.append(f"{output.ename}: {output.evalue}")
-    return streams["stdout"], streams["stderr"], mimetypes, errors
+    return streams["stdout"], streams["stderr"], mimetypes, errors, html
+
+
+def table_rows(html):
+    """{TODO number: result} of the check table a notebook cell displayed (an HTML table)."""
+    return {int(number): result for number, result in
+            re.findall(r"<tr><td>(\d+)</td>.*?<td>([^<]*)</td></tr>", html)}
 
 
 SLIDES_LINES = {
@@ -56,15 +63,16 @@ SLIDES_LINES = {
 @pytest.mark.slow
 @pytest.mark.parametrize("part", range(len(notebooks.PARTS)))
 def test_each_solution_notebook_runs_top_to_bottom(solution, tmp_path, part):
-    name, _, _, numbers, commands = notebooks.PARTS[part]
+    numbers, commands = notebooks.numbers(notebooks.PARTS[part]), notebooks.PARTS[part].commands
     folder = shutil.copytree(solution, tmp_path / "practice")
     options = f"--epochs 1 {SHORT}" if part == 0 else SHORT
-    cells = execute(folder, name, f"epochs = 1\noptions = {options!r}")
+    cells = execute(folder, NAMES[part], f"epochs = 1\noptions = {options!r}")
     check = shown(cells[1])
     assert check[0].strip().endswith(f"{len(numbers)} of {len(numbers)} TODOs ok"), check
-    assert [int(n) for n in re.findall(r"^\s+(\d+)  .*  ok$", check[0], re.M)] == list(numbers)
+    assert table_rows(check[4]) == {n: "ok" for n in numbers}  # an HTML table in the notebook
+    assert check[1] == "" and "<table>" in check[4]
     for cell, (script, *_) in zip(cells[2:], commands):
-        stdout, stderr, mimetypes, errors = shown(cell)
+        stdout, stderr, mimetypes, errors, _ = shown(cell)
         assert not errors and stderr == "", (script, stderr[-2000:])  # pink only for problems
         assert re.search(SLIDES_LINES[script], as_seen(stdout), re.M), (script, stdout)
         assert "image/png" in mimetypes, script  # its figures, below the cell
@@ -77,7 +85,7 @@ def test_an_unfilled_handouts_first_notebook_shows_the_table_and_the_todo(handou
     folder = shutil.copytree(handout, tmp_path / "practice")
     cells = execute(folder, NAMES[0], "options = ''")
     check, run = shown(cells[1]), shown(cells[2])
-    assert re.findall(r"not filled in yet \(saved\?\)", check[0]) == ["not filled in yet (saved?)"] * 3
+    assert table_rows(check[4]) == {n: "not filled in yet (saved?)" for n in (1, 2, 3)}
     assert check[0].strip().endswith("0 of 3 TODOs ok")
     assert run[1].strip().splitlines()[-1] == (
         "TODO 1 (오토인코더 모델 구성) is not filled in yet: basic_autoencoder.py, main()")
@@ -96,6 +104,15 @@ def test_the_notebooks_are_the_kits_own_and_hold_no_outputs(handout, solution):
         assert "!python" not in text and "%run " in text  # no shell syntax of one system
     first = nbformat.read(handout / NAMES[0], as_version=4)
     assert [c.id for c in first.cells] == [f"1-{i}" for i in range(len(first.cells))]
+
+
+def test_every_todo_is_in_exactly_one_notebook():
+    """A TODO names its part; each part's notebook checks those, and every part has some."""
+    keys = [part.key for part in notebooks.PARTS]
+    assert all(keys.count(todo.part) == 1 for todo in TODOS)
+    checked = [n for part in notebooks.PARTS for n in notebooks.numbers(part)]
+    assert sorted(checked) == [todo.number for todo in TODOS]
+    assert all(notebooks.numbers(part) for part in notebooks.PARTS)
 
 
 def test_the_notebooks_follow_the_kit(monkeypatch):

@@ -46,7 +46,7 @@ def check_in(folder, *args):
 
 def test_handout_holds_the_lab_data_readme_and_a_marked_stub_per_todo(handout, small_dataset):
     assert sorted(os.listdir(handout)) == ["1_basic_autoencoder.ipynb", "2_deep_autoencoder.ipynb",
-                                           "3_denoising_autoencoder.ipynb", "README.md",
+                                           "3_denoising_autoencoder.ipynb", "LICENSE", "README.md",
                                            "ae_vs_pca.py", "aelab",
                                            "autoencoder_mnist.py", "basic_autoencoder.py",
                                            "denoising_autoencoder_mnist.py", "dn_ae_test.py",
@@ -67,7 +67,22 @@ def test_handout_holds_the_lab_data_readme_and_a_marked_stub_per_todo(handout, s
                     f'{region.file}, {region.function}()")') in text
         assert re.search(r"# 힌트: \S", text) and re.search(r"# Hint: \S", text)
     requirements = (handout / "requirements.txt").read_text()
-    assert "notebook" in requirements and "filelock" in requirements
+    assert "notebook" in requirements and "filelock" in requirements and "tqdm" in requirements
+    # A virtual environment first, on Windows and elsewhere; the licence it may be handed out under.
+    assert "py -m venv .venv\n.venv\\Scripts\\activate\npip install -r requirements.txt" in readme
+    assert "python3 -m venv .venv\n. .venv/bin/activate\npip install -r requirements.txt" in readme
+    assert (handout / "LICENSE").read_text().startswith("MIT License") and "LICENSE" in readme
+
+
+def test_a_handout_of_fashion_mnist_says_so_in_its_readme_and_notebooks(tmp_path):
+    """The pictures will be clothes, not digits: the README and every notebook say so."""
+    from aelab.workshop import handout, notebooks
+    assert "**Fashion-MNIST**" in handout.handout_readme("fashion", False)
+    assert "not the slides' handwritten digits" in handout.handout_readme("fashion", False)
+    assert "Fashion-MNIST" not in handout.handout_readme(None, False)
+    for part in notebooks.PARTS:
+        _, notebook = notebooks.build(part, "fashion")
+        assert "**Fashion-MNIST**" in notebook.cells[0].source
 
 
 def test_the_handout_does_not_hold_the_answers(handout):

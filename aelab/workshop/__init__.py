@@ -6,10 +6,11 @@
                                                [--timeout S] [--no-sandbox]
 
 - todos.py: the TODOs, each with its slide section, hints, regions and observer;
-- observing.py: what the observers share; source.py: reading a handout as Python does;
+- observers.py: what the observers share; source.py: reading a handout as Python does, and
+  the TODO marks, written and read;
 - cut.py: cutting the blanks; handout.py: making the handout (notebooks.py: its notebooks);
 - reference.py: the values the kit's own lines give, that students' are judged against;
-- observe.py: the checking process, the one that runs a student's lines; supervise.py:
+- checking_process.py: the process that runs a student's lines; supervise.py:
   starting and watching it; sandbox.py: its sandbox when grading on Linux;
 - judging.py: a TODO's row from what its lines gave; check.py: checking one folder;
 - submissions.py: reading what students hand in; gradebook.py: grades.csv and resuming;

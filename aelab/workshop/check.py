@@ -2,7 +2,7 @@
 
 Each TODO's lines run on their own, with fixed inputs, fixed weights and
 stand-ins for the other TODOs (aelab/workshop/todos.py), in a checking
-process (observe.py) whose standard input is closed, started and watched by
+process (checking_process.py) whose standard input is closed, started and watched by
 supervise.py: a TODO that runs past its time limit, calls exit, crashes that
 process or writes to its channel costs only its own row (`timeout`,
 `error`), and another process checks the TODOs left. What the lines give is
@@ -17,15 +17,15 @@ import json
 import os
 import sys
 import tempfile
-import unicodedata
 
 import numpy as np
 
-from aelab import LabError
+from aelab import LabError, cli
 from aelab.workshop import supervise
 from aelab.workshop.judging import judge, without_a_run
 from aelab.workshop.reference import Reference
-from aelab.workshop.source import KIT, REFERENCE_FILE, WORKSHOP, Handout, files_of
+from aelab.workshop.source import KIT, REFERENCE_FILE, WORKSHOP, Handout
+from aelab.workshop.table import Table, summary
 from aelab.workshop.todos import TODOS
 
 DEFAULT_TIMEOUT = 60.0  # seconds one TODO's checks may take
@@ -54,7 +54,7 @@ def check_folder(folder, reference, launcher, todos=TODOS, timeout=DEFAULT_TIMEO
         show_ready()
 
     show_ready()
-    supervise.observe(launcher, folder, [n for n, row in rows.items() if row is None], timeout,
+    supervise.check_todos(launcher, folder, [n for n, row in rows.items() if row is None], timeout,
                       done, slot)
     return [rows[todo.number] for todo in todos]
 
@@ -97,34 +97,26 @@ def _close(a, b):
     return a == b
 
 
-# ---------------------------------------------------------------- the table
+class Shown:
+    """Where check shows its rows as they come: lines on a terminal (or a file), or, in a
+    Jupyter cell, an HTML table redrawn in place (a browser's font does not give a Korean
+    character exactly two columns, so padded text would not line up there)."""
 
-def _width(text):
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+    def __init__(self, table):
+        self.table, self.rows, self.handle = table, [], None
+        if cli.in_a_kernel():
+            from IPython.display import HTML, display
+            self.html = HTML
+            self.handle = display(HTML(table.html([])), display_id=True)
+        else:
+            print(table.header(), flush=True)
 
-
-def _cell(text, width):
-    return text + " " * max(0, width - _width(text))
-
-
-class Table:
-    """The checker's table, a row at a time: TODO, slide section, file, result."""
-
-    def __init__(self, todos=TODOS):
-        self.title_width = max(_width(todo.title) for todo in todos)
-        self.where_width = max(_width(", ".join(files_of(todo))) for todo in todos)
-
-    def header(self):
-        return f"TODO  {_cell('slide section', self.title_width)}  {_cell('file', self.where_width)}  result"
-
-    def line(self, row):
-        where = ", ".join(files_of(row.todo)).replace(os.sep, "/")
-        return (f"{row.todo.number:>4}  {_cell(row.todo.title, self.title_width)}  "
-                f"{_cell(where, self.where_width)}  {row.text}")
-
-
-def summary(rows):
-    return f"{sum(row.cell == 'ok' for row in rows)} of {len(rows)} TODOs ok"
+    def row(self, row):
+        self.rows.append(row)
+        if self.handle:
+            self.handle.update(self.html(self.table.html(self.rows)))
+        else:
+            print(self.table.line(row), flush=True)
 
 
 def check(folder, numbers=None, timeout=DEFAULT_TIMEOUT):
@@ -134,16 +126,15 @@ def check(folder, numbers=None, timeout=DEFAULT_TIMEOUT):
         raise LabError(f"{folder} has no {REFERENCE_FILE.replace(os.sep, '/')}: it is not a "
                        f"folder made by python -m aelab.workshop make")
     todos = [todo for todo in TODOS if not numbers or todo.number in numbers]
-    table, rows = Table(), []
+    rows = []
     with tempfile.TemporaryDirectory(prefix="aelab-check-") as temp:
         launcher = None
         try:
             reference = Reference.of_handout() or Reference.of_kit()
             launcher = supervise.Launcher(supervise.copy_checker(temp), reference.salt)
-            print(table.header(), flush=True)
+            shown = Shown(Table())
             rows = check_folder(folder, reference, launcher, todos, timeout,
-                                on_row=lambda row: (rows.append(row),
-                                                    print(table.line(row), flush=True)))
+                                on_row=lambda row: (rows.append(row), shown.row(row)))
             if os.path.realpath(folder) != os.path.realpath(KIT):
                 for note in notes(folder, reference):
                     print(f"note: {note}")

@@ -10,7 +10,7 @@ import ast
 import os
 
 from aelab import LabError
-from aelab.workshop.source import KIT, handout_files
+from aelab.workshop.source import KIT, handout_files, marked
 from aelab.workshop.todos import TODOS
 
 
@@ -48,18 +48,6 @@ def span(tree, region):
                    f"the TODOS in aelab/workshop/todos.py must follow the code")
 
 
-def _marked(todo, region, indent, lines):
-    """A region between its marks: the given lines, or the stub when lines is None."""
-    pad = " " * indent
-    where = f"{region.file}, {region.function}()"
-    head = [f"{pad}# TODO {todo.number}: {todo.title} ({where})",
-            f"{pad}# 힌트: {todo.hint_ko}", f"{pad}# Hint: {todo.hint_en}"]
-    body = lines if lines is not None else [
-        f'{pad}raise SystemExit("TODO {todo.number} ({todo.title}) is not filled in yet: '
-        f'{where}")']
-    return head + body + [f"{pad}# TODO {todo.number} 끝 (end of TODO {todo.number})"]
-
-
 def cut(path, text, solution):
     """The kit file `text` with its TODO regions marked: stubs, or the kit's lines (solution)."""
     tree = ast.parse(text)
@@ -68,7 +56,7 @@ def cut(path, text, solution):
              for todo in TODOS for region in todo.regions if region.file == path]
     for todo, region, first, last, indent in sorted(spans, key=lambda s: -s[2]):
         kept = lines[first - 1:last] if solution else None
-        lines[first - 1:last] = _marked(todo, region, indent, kept)
+        lines[first - 1:last] = marked(todo, region, " " * indent, kept)
     return "\n".join(lines) + "\n"
 
 

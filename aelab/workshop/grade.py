@@ -31,6 +31,7 @@ from aelab.workshop.gradebook import STOPPED, TEMP_PREFIX, Gradebook
 from aelab.workshop.reference import Reference
 from aelab.workshop.source import KIT, REFERENCE_FILE
 from aelab.workshop.submissions import Ungradable, copy_folder, submissions, unpack
+from aelab.workshop.table import Table, summary
 from aelab.workshop.todos import TODOS
 
 Graded = collections.namedtuple("Graded", "student rows seconds notes")
@@ -71,13 +72,12 @@ def grade_one(submission, into, reference, launcher, timeout, slot=0):
 
 def feedback_text(graded):
     """The table a student gets back: as `check` prints it, with the notes."""
-    table = check.Table()
+    table = Table()
     lines = [f"student: {graded.student}", ""]
     if graded.rows is None:
         lines.append("not graded: " + "; ".join(graded.notes))
     else:
-        lines += [table.header(), *(table.line(row) for row in graded.rows),
-                  check.summary(graded.rows)]
+        lines += [table.header(), *(table.line(row) for row in graded.rows), summary(graded.rows)]
         lines += [f"note: {note}" for note in graded.notes]
     return "\n".join(lines) + "\n"
 
@@ -222,9 +222,5 @@ def _as_done(futures):
 def print_class_table(records):
     """For each TODO, how many of the graded students (rows of grades.csv) have it ok."""
     checked = [row for row in records if row[1]]
-    table = check.Table()
-    print(f"\nTODO  {check._cell('slide section', table.title_width)}  ok")
-    for i, todo in enumerate(TODOS):
-        ok = sum(row[1 + i] == "ok" for row in checked)
-        print(f"{todo.number:>4}  {check._cell(todo.title, table.title_width)}  "
-              f"{ok} of {len(checked)}")
+    counts = {todo.number: sum(row[1 + i] == "ok" for row in checked) for i, todo in enumerate(TODOS)}
+    print("\n" + "\n".join(Table().ok_counts(counts, len(checked))))

@@ -25,9 +25,10 @@ def make(folder, data_dir=None, dataset=None, solution=False):
     """Writes the handout (or its solution) into a new folder."""
     if os.path.exists(folder) and os.listdir(folder):
         raise LabError(f"{folder} is not empty; choose a new folder for the handout")
-    mnist = None
+    mnist = data = None
     if data_dir or dataset:  # check the data first, so a bad folder makes nothing
         mnist = input_data.read_data_sets(data_dir, dataset=dataset or input_data.DEFAULT_DATASET)
+        data = input_data.dataset_shown(dataset or input_data.DEFAULT_DATASET, data_dir)
     texts = kit_texts()
     solved = answers(texts)
     tmp = paths.beside(folder, ".part")  # "practice/" and "practice\\" alike
@@ -45,8 +46,9 @@ def make(folder, data_dir=None, dataset=None, solution=False):
         for name in input_data.FILES:
             found = input_data._find(source, name)
             shutil.copy(found, os.path.join(target, os.path.basename(found)))
-    notebooks.write(tmp)
-    _write(os.path.join(tmp, "README.md"), handout_readme(mnist is not None, solution))
+    notebooks.write(tmp, data)
+    shutil.copy(os.path.join(KIT, "LICENSE"), os.path.join(tmp, "LICENSE"))
+    _write(os.path.join(tmp, "README.md"), handout_readme(data, solution))
     if os.path.exists(folder):
         os.rmdir(folder)
     os.rename(tmp, os.path.normpath(folder))
@@ -65,44 +67,58 @@ def _requirements():
     return "".join(kept) + "notebook>=7,<8\n"
 
 
-def handout_readme(with_data, solution):
-    """The student folder's README: Korean first, English beside it."""
-    rows = "\n".join(
-        f"| {t.number} | {t.title} | "
-        f"{', '.join(dict.fromkeys(f'`{r.file}` `{r.function}()`' for r in t.regions))} |"
-        for t in TODOS)
-    data = ("데이터는 `mnist/data/` 에 들어 있어 인터넷 없이 실행됩니다. / The data is in "
-            "`mnist/data/`: no internet needed." if with_data else
-            "처음 실행할 때 MNIST 를 `mnist/data/` 로 내려받습니다. / The first run downloads "
-            "MNIST into `mnist/data/`.")
+def handout_readme(data, solution):
+    """The student folder's README: Korean first, English beside it. data: the dataset it holds
+    ("fashion", "mnist") or None."""
     state = ("이 폴더는 모범 답안입니다: 모든 TODO 가 채워져 있습니다. / This is the solution: "
              "every TODO is filled in.\n\n" if solution else "")
-    notebook_names = ", ".join(f"`{part[0]}`" for part in notebooks.PARTS)
+    notebook_names = ", ".join(f"`{part.notebook}`" for part in notebooks.PARTS)
+    korean, english = notebooks.DATA_SAID[data]
+    commands = "\n".join(notebooks.class_commands())
+    table = notebooks.todo_table([todo.number for todo in TODOS])
     return f"""# 오토인코더 실습 (KCC 2019) / Autoencoder lab
 
 {state}## 1. 준비 / Set-up
 
+먼저 이 폴더에 가상 환경을 만들고 켠 뒤 설치합니다 (Linux 의 Python 은 가상 환경 밖의 `pip install` 을
+거부합니다). / First make a virtual environment in this folder and activate it, then install (a
+current Linux Python refuses a `pip install` outside one).
+
+Windows (명령 프롬프트 / Command Prompt; PowerShell: `.venv\\Scripts\\Activate.ps1`):
+
 ```
+py -m venv .venv
+.venv\\Scripts\\activate
+pip install -r requirements.txt
+jupyter notebook
+```
+
+Linux, macOS:
+
+```
+python3 -m venv .venv
+. .venv/bin/activate
 pip install -r requirements.txt
 jupyter notebook
 ```
 
 TensorFlow, scikit-learn, numpy, matplotlib, pillow 와 Jupyter 를 설치하고, 이 폴더에서 Jupyter 를
-엽니다 (다른 편집기도 괜찮습니다). / This installs TensorFlow, scikit-learn, NumPy, matplotlib,
-pillow and Jupyter; `jupyter notebook` opens this folder in the browser (any editor works too).
+엽니다 (다른 편집기도 괜찮습니다). 새 창에서는 `activate` 줄을 다시 실행하세요. / This installs
+TensorFlow, scikit-learn, NumPy, matplotlib, pillow and Jupyter; `jupyter notebook` opens this
+folder in the browser (any editor works too). In a new window, run the `activate` line again.
 
-{data}
+{korean} / {english}
 
 ## 2. TODO 채우기 / Fill in the TODOs
 
 각 TODO 는 `# TODO n: ...` 줄과 `# TODO n 끝` 줄 사이에 있습니다. `raise SystemExit(...)` 줄을 지우고
-그 자리에 코드를 쓰세요. 표시 줄과 힌트는 남겨 두세요. **저장은 필수!** / Each TODO sits between a
-`# TODO n: ...` line and a `# TODO n 끝` line: delete its `raise SystemExit(...)` line and write
-your code in its place; keep the marks and hints. **Save the file!**
+그 자리에 코드를 쓰세요. 표시 줄과 힌트는 남겨 두세요. 슬라이드에 코드가 있는 TODO 는 슬라이드의 줄을
+그대로 옮겨 써도 됩니다. **저장은 필수!** / Each TODO sits between a `# TODO n: ...` line and a
+`# TODO n 끝` line: delete its `raise SystemExit(...)` line and write your code in its place; keep
+the marks and hints. Where the slide shows the code, its lines typed as printed are right.
+**Save the file!**
 
-| TODO | 슬라이드 / slide | 파일 / file |
-|---|---|---|
-{rows}
+{table}
 
 ## 3. 확인 / Check
 
@@ -126,14 +142,29 @@ turn; each checks its part's TODOs, runs its scripts (`%run`) and shows the figu
 command prompt instead (the same on Windows):
 
 ```
-python basic_autoencoder.py
-python autoencoder_mnist.py 2 --epochs 20
-python ae_vs_pca.py mnist_autoencoder_hidden=2_logs
-python denoising_autoencoder_mnist.py 2 --epochs 20
-python dn_ae_test.py dn_mnist_autoencoder_hidden=2_logs
+{commands}
 ```
 
-슬라이드는 1000 epoch 을 학습하지만, 실습에서는 `--epochs 20` 이면 충분합니다. Ctrl-C 로 멈추고 같은
-명령으로 이어서 학습합니다. / The slides train 1000 epochs; `--epochs 20` is enough in class.
-Ctrl-C stops a run; the same command resumes it. `--help` lists every option.
+슬라이드는 1000 epoch 을 학습하지만 (노트북 PC 에서 몇 시간), 실습에서는 `--epochs 20` (몇 분) 이면
+충분합니다. 학습 중에는 몇 번째 epoch 인지와 남은 시간이 한 줄로 보입니다. Ctrl-C (Jupyter 에서는 ■) 로
+멈추고 같은 명령으로 이어서 학습합니다. / The slides train 1000 epochs (hours on a laptop);
+`--epochs 20` (minutes) is enough in class. While a run trains, one line shows the epoch under way
+and the time left. Ctrl-C (■ in Jupyter) stops a run; the same command resumes it. `--help` lists
+every option.
+
+## 5. 참고 / Notes
+
+- 기본 오토인코더의 재구성 이미지에 밝은 점 / Bright dots in the basic autoencoder's
+  reconstructions: 몇몇 픽셀이 모든 재구성에서 1 (흰색/노란색) 근처에 머뭅니다. 슬라이드의 코드가 가중치와
+  편향을 `tf.random_normal` (표준편차 1) 로 시작해서, 첫 epoch 에 어떤 출력 sigmoid 가 1 쪽으로 포화되고
+  그 기울기가 거의 0 이 되기 때문입니다. epoch 이 지나면서 대부분 줄어들지만 (20 epoch 에서 약 25 개,
+  100 epoch 에서 약 17 개) 몇 개는 남고, 가중치를 10 배 작게 (`stddev=0.1`) 시작하면 생기지 않습니다. 틀린
+  답이 아닙니다. / A few pixels stay near 1 in every reconstruction. The slide's code starts its
+  weights and biases with `tf.random_normal` (standard deviation 1), so in the first epoch some
+  output sigmoids saturate at 1, where their gradient is next to nothing. Most fade with more
+  epochs (about 25 after 20 epochs, 17 after 100), a few stay; started ten times smaller
+  (`stddev=0.1`) there are none. It is not a mistake in your lines.
+- 이 자료는 MIT 라이선스입니다 (`LICENSE`): 복사, 수정, 배포할 수 있고, 라이선스 문구는 남겨 두세요. /
+  This material is under the MIT licence (`LICENSE`): copy, change and hand it out, keeping the
+  licence's notice.
 """

@@ -10,6 +10,7 @@ import collections
 
 import numpy as np
 
+from aelab.workshop.observers import VARIABLES
 from aelab.workshop.source import Problem
 from aelab.workshop.supervise import CHANNEL
 
@@ -19,9 +20,9 @@ CELLS = ("ok", "not filled", "wrong", "error", "timeout")
 NOT_FILLED = "not filled in yet (saved?)"
 
 
-def differs(value, message, tolerance, want):
+def differs(value, want, message, tolerance, kind):
     """Why an observed value does not match the reference value `want`, or None."""
-    if message == "variables":
+    if kind == VARIABLES:
         for name, wanted in want.items():
             if name not in value:
                 return f"there is no variable {name} (shape {wanted})"
@@ -51,17 +52,17 @@ def _printable(text):
 
 def judge(todo, result, want):
     """The Row of a TODO from what its checking process gave (result: observations and end) and its
-    reference values (want: {key: [value, message, tolerance]})."""
+    reference values (want: {key: [value, message, tolerance, kind]})."""
     if not want:
         return Row(todo, "error", "the reference holds no values for this TODO: is "
                                   "aelab/workshop_reference.json complete?")
     observed, missing = result["observations"], None
-    for key, (wanted, message, tolerance) in want.items():
+    for key, (wanted, message, tolerance, kind) in want.items():
         if key not in observed:
             missing = key
             break
         try:
-            wrong = differs(observed[key], message, tolerance, wanted)
+            wrong = differs(observed[key], wanted, message, tolerance, kind)
         except (TypeError, ValueError, KeyError, AttributeError):
             wrong = f"{key}: what the lines gave cannot be compared with the reference"
         if wrong:
@@ -91,7 +92,7 @@ def _ended(todo, end, want):
         return Row(todo, "error", f"the checker could not start (exit status {end['status']})")
     if kind == "stopped":
         return Row(todo, "error", _printable(f"stopped: {end['text']}"))
-    variables = want.get("variables", [{}])[0]
+    variables = next((value for value, _, _, kind in want.values() if kind == VARIABLES), {})
     for name, got in end.get("shapes", {}).items():
         expected = want.get(f"shape of {name}", [variables.get(name)])[0]
         if expected is not None and got != expected:

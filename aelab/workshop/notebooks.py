@@ -10,6 +10,7 @@ its run folders' names), hold no outputs and no answers, and are the same in
 a handout and its solution.
 """
 
+import collections
 import os
 
 import nbformat
@@ -23,35 +24,71 @@ CLASS_EPOCHS = 20  # what the instructor notes recommend: the slides' 1000 take 
 DEEP_LOGDIR = kinds.AUTOENCODER.default_logdir(2)
 DENOISING_LOGDIR = kinds.DENOISING_AUTOENCODER.default_logdir(2)
 
-# (notebook file, Korean title, English title, TODO numbers, [(script, arguments, the slide's
-# command, what shows)]); {epochs} and {options} come from the settings cell.
+# A part of the lab: the key its TODOs name (source.Todo.part), its notebook, its Korean and
+# English titles, and its Commands; {epochs} and {options} come from the settings cell.
+Part = collections.namedtuple("Part", "key notebook korean english commands")
+# A script a part runs: its arguments in the notebook, the slide's command, what it shows.
+Command = collections.namedtuple("Command", "script arguments slide shows")
+
 PARTS = (
-    ("1_basic_autoencoder.ipynb", "Basic autoencoder 실습", "Basic autoencoder", (1, 2, 3),
-     [("basic_autoencoder.py", "{options}", "python basic_autoencoder.py",
-       "`Epoch: 0001 Avg. cost = ...` 한 줄씩, `최적화 완료!`, 그리고 원본(위)과 재구성(아래) 이미지 / "
-       "a line per epoch, `최적화 완료!`, then the test images (top) and their reconstructions "
-       "(bottom)")]),
-    ("2_deep_autoencoder.ipynb", "Deep autoencoder 실습", "Deep autoencoder", (4, 5, 6, 7),
-     [("autoencoder_mnist.py", "2 --epochs {epochs} {options}", "python autoencoder_mnist.py 2",
-       "epoch 마다 `Epoch: ... cost = ...` 와 `Validation Loss: ...`, 끝에 `Test Loss:` 와 손실값 변화 "
-       "그래프 / per epoch `Epoch: ... cost = ...` and `Validation Loss: ...`, at the end "
-       "`Test Loss:` and the loss curve"),
-      ("ae_vs_pca.py", DEEP_LOGDIR, f"python ae_vs_pca.py {DEEP_LOGDIR}",
-       "PCA 와 비교한 표, 코드 분포, 재구성 이미지, 2차원 코드의 매니폴드 / the table against PCA, "
-       "the codes, the reconstructions and the manifold of the 2-number code")]),
-    ("3_denoising_autoencoder.ipynb", "Denoising autoencoder 실습", "Denoising autoencoder",
-     (8, 9, 10),
-     [("denoising_autoencoder_mnist.py", "2 --epochs {epochs} {options}",
-       "python denoising_autoencoder_mnist.py 2",
-       "deep autoencoder 와 같은 줄들 (손상된 입력으로 잰 손실) / the same lines as the deep "
-       "autoencoder (losses measured on corrupted input)"),
-      ("dn_ae_test.py", DENOISING_LOGDIR, f"python dn_ae_test.py {DENOISING_LOGDIR}",
-       "원본 / 손상된 이미지 / 재구성 이미지, 그리고 손상이 코드를 얼마나 옮기는지 / original, "
-       "corrupted and reconstructed images, and how far the damage moves the codes")]),
+    Part("basic", "1_basic_autoencoder.ipynb", "Basic autoencoder 실습", "Basic autoencoder",
+         [Command("basic_autoencoder.py", "{options}", "python basic_autoencoder.py",
+                  "`Epoch: 0001 Avg. cost = ...` 한 줄씩, `최적화 완료!`, 그리고 원본(위)과 재구성(아래) "
+                  "이미지 / a line per epoch, `최적화 완료!`, then the test images (top) and their "
+                  "reconstructions (bottom)")]),
+    Part("deep", "2_deep_autoencoder.ipynb", "Deep autoencoder 실습", "Deep autoencoder",
+         [Command("autoencoder_mnist.py", "2 --epochs {epochs} {options}",
+                  "python autoencoder_mnist.py 2",
+                  "epoch 마다 `Epoch: ... cost = ...` 와 `Validation Loss: ...`, 끝에 `Test Loss:` 와 "
+                  "손실값 변화 그래프 / per epoch `Epoch: ... cost = ...` and `Validation Loss: ...`, "
+                  "at the end `Test Loss:` and the loss curve"),
+          Command("ae_vs_pca.py", DEEP_LOGDIR, f"python ae_vs_pca.py {DEEP_LOGDIR}",
+                  "PCA 와 비교한 표, 코드 분포, 재구성 이미지, 2차원 코드의 매니폴드 / the table "
+                  "against PCA, the codes, the reconstructions and the manifold of the 2-number "
+                  "code")]),
+    Part("denoising", "3_denoising_autoencoder.ipynb", "Denoising autoencoder 실습",
+         "Denoising autoencoder",
+         [Command("denoising_autoencoder_mnist.py", "2 --epochs {epochs} {options}",
+                  "python denoising_autoencoder_mnist.py 2",
+                  "deep autoencoder 와 같은 줄들 (손상된 입력으로 잰 손실) / the same lines as the deep "
+                  "autoencoder (losses measured on corrupted input)"),
+          Command("dn_ae_test.py", DENOISING_LOGDIR, f"python dn_ae_test.py {DENOISING_LOGDIR}",
+                  "원본 / 손상된 이미지 / 재구성 이미지, 그리고 손상이 코드를 얼마나 옮기는지 / original, "
+                  "corrupted and reconstructed images, and how far the damage moves the codes")]),
 )
 
 
-def _todo_table(numbers):
+# What each dataset a handout may hold is, for its README and notebooks: (Korean, English).
+DATA_SAID = {
+    "fashion": ("데이터는 `mnist/data/` 에 들어 있는 **Fashion-MNIST** 입니다: 슬라이드의 손글씨 숫자 대신 "
+                "옷과 신발 사진 10 종류 (티셔츠, 바지, 스웨터, 드레스, 코트, 샌들, 셔츠, 운동화, 가방, "
+                "앵클부츠) 가 나옵니다. 크기와 형식은 MNIST 와 같고, 인터넷 없이 실행됩니다. 학습 결과 "
+                "폴더 이름은 슬라이드 그대로 `mnist_...` 입니다.",
+                "The data, in `mnist/data/`, is **Fashion-MNIST**: the pictures are clothes and shoes "
+                "of ten kinds (T-shirt, trouser, pullover, dress, coat, sandal, shirt, sneaker, bag, "
+                "ankle boot), not the slides' handwritten digits. It has MNIST's sizes and format, and "
+                "needs no internet. The run folders keep the slides' names, `mnist_...`."),
+    "mnist": ("데이터 (MNIST 손글씨 숫자) 는 `mnist/data/` 에 들어 있어 인터넷 없이 실행됩니다.",
+              "The data (MNIST's handwritten digits) is in `mnist/data/`: no internet needed."),
+    None: ("처음 실행할 때 MNIST 를 `mnist/data/` 로 내려받습니다 (인터넷 필요).",
+           "The first run downloads MNIST into `mnist/data/` (internet needed)."),
+}
+
+
+def numbers(part):
+    """The numbers of the TODOs the part's notebook checks: those that name it."""
+    return tuple(todo.number for todo in TODOS if todo.part == part.key)
+
+
+def class_commands():
+    """The scripts of every part, as the handout's README lists them for a command prompt, with
+    the classroom's epochs."""
+    return [f"python {c.script} {c.arguments}".format(epochs=CLASS_EPOCHS, options="").strip()
+            for part in PARTS for c in part.commands]
+
+
+def todo_table(numbers):
+    """The markdown table of the TODOs with these numbers: slide section, files and functions."""
     rows = ["| TODO | 슬라이드 / slide | 파일 / file |", "|---|---|---|"]
     for todo in TODOS:
         if todo.number in numbers:
@@ -61,12 +98,14 @@ def _todo_table(numbers):
     return "\n".join(rows)
 
 
-def build(part):
-    """The notebook of one lab part (an item of PARTS)."""
-    name, korean, english, numbers, commands = part
-    files = list(dict.fromkeys(f for n in numbers for f in files_of(TODOS[n - 1])))
-    trains = any("{epochs}" in arguments for _, arguments, _, _ in commands)
-    todo_list = " ".join(map(str, numbers))
+def build(part, data=None):
+    """The notebook of one lab part (an item of PARTS); data: the dataset the handout holds
+    ("fashion", "mnist") or None."""
+    name, korean, english, commands = part.notebook, part.korean, part.english, part.commands
+    todos = numbers(part)
+    files = list(dict.fromkeys(f for n in todos for f in files_of(TODOS[n - 1])))
+    trains = any("{epochs}" in command.arguments for command in commands)
+    todo_list = " ".join(map(str, todos))
     cells = [
         v4.new_markdown_cell(
             f"# {korean} / {english}\n\n"
@@ -78,7 +117,8 @@ def build(part):
             f"in **in the files**: open {', '.join(f'`{f}`'.replace(os.sep, '/') for f in files)} "
             f"from Jupyter's file list, replace the `raise SystemExit(...)` line between a "
             f"`# TODO n: ...` line and its `# TODO n 끝` line with your code, **save**, then run "
-            f"this notebook's cells in order.\n\n{_todo_table(numbers)}"),
+            f"this notebook's cells in order.\n\n{todo_table(todos)}\n\n"
+            f"{DATA_SAID[data][0]} / {DATA_SAID[data][1]}"),
         v4.new_markdown_cell(
             "## 설정 / Settings\n\n" + (
                 f"수업 설정입니다 (슬라이드는 1000 epoch 을 학습하지만 실습에는 {CLASS_EPOCHS} epoch 이면 "
@@ -112,11 +152,11 @@ def build(part):
     return name, notebook
 
 
-def write(folder):
+def write(folder, data=None):
     """Writes every part's notebook into the handout folder; returns their file names."""
     names = []
     for part in PARTS:
-        name, notebook = build(part)
+        name, notebook = build(part, data)
         nbformat.write(notebook, os.path.join(folder, name))
         names.append(name)
     return names

@@ -1,10 +1,10 @@
 """The reference values: what the kit's own lines give in each TODO's checks.
 
-    {TODO number (as a string): {key: [value, message, tolerance]}}
+    {TODO number (as a string): {key: [value, message, tolerance, kind]}}
 
 For each value a TODO's checks observe: what the kit's lines give, the message
-to show when a student's lines give something else, and how close they must
-come ([rtol, atol], or None: exactly). The judge takes the message and the
+to show when a student's lines give something else, how close they must come
+([rtol, atol], or None: exactly), and its kind (observers.VALUE or VARIABLES). The judge takes the message and the
 tolerance from here, never from the checking process that ran a student's lines.
 
 A handout stores its kit's values (aelab/workshop_reference.json, written by
@@ -13,7 +13,7 @@ A handout stores its kit's values (aelab/workshop_reference.json, written by
 in a process of its own, from the kit's lines, before any student's lines
 run: the values come back over a pipe and stay in this process's memory.
 They are computed on fixed inputs salted with a number drawn for this run
-(observing.SALT), so that the values a handout holds, which every student has,
+(observers.SALT), so that the values a handout holds, which every student has,
 are not the ones a grade is judged on.
 """
 
@@ -23,8 +23,8 @@ import secrets
 import subprocess
 
 from aelab import LabError
-from aelab.workshop import observing
-from aelab.workshop.observe import channel
+from aelab.workshop import observers
+from aelab.workshop.checking_process import channel
 from aelab.workshop.source import KIT, REFERENCE_FILE, Handout
 from aelab.workshop.supervise import POLL, python_command
 from aelab.workshop.todos import TODOS
@@ -33,12 +33,13 @@ from aelab.workshop.todos import TODOS
 def values(answer_texts, salt=None):
     """What the lines in answer_texts give in each TODO's checks, on inputs salted with salt."""
     handout = Handout(None, TODOS, texts=answer_texts)
-    observing.SALT = salt
+    observers.SALT = salt
     try:
-        return {str(todo.number): {obs.key: [observing.plain(obs.value), obs.message, obs.tolerance]
-                                   for obs in todo.observe(handout, todo)} for todo in TODOS}
+        return {str(todo.number): {obs.key: [observers.plain(obs.value), obs.message, obs.tolerance,
+                                             obs.kind]
+                                   for obs in todo.observer(handout, todo)} for todo in TODOS}
     finally:
-        observing.SALT = None
+        observers.SALT = None
 
 
 class Reference:

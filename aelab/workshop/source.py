@@ -1,4 +1,9 @@
-"""Reading a handout's files as Python reads them, and the TODO regions marked in them.
+"""Reading a handout's files as Python reads them, and the TODO marks: written and read here.
+
+A blank is a region between a mark `# TODO n: ...` (with the hints below it)
+and a mark `# TODO n 끝 (end of TODO n)`, holding the stub until it is filled
+in: one line that stops the program, saying which TODO. `marked` writes them
+(cut.py, making a handout), `marks` finds them, `stub` is the one stub line.
 
 TensorFlow-free: the checker's parent process and the grader read handouts
 through this module, and run nothing a student wrote.
@@ -21,12 +26,29 @@ WORKSHOP = os.path.join("aelab", "workshop")
 # (a name), or the body's statement number `first` after its docstring, for
 # `count` statements (None: to the end of that block).
 Region = collections.namedtuple("Region", "file function first count")
-# A TODO: its number, the slide section it follows, hints, regions, and the observer that
-# runs its lines on fixed inputs (aelab/workshop/todos.py).
-Todo = collections.namedtuple("Todo", "number title hint_ko hint_en regions observe")
+# A TODO: its number, the slide section it follows, hints, regions, the observer that runs its
+# lines on fixed inputs, and the part of the lab it belongs to, whose notebook checks it (one of
+# notebooks.PARTS) (aelab/workshop/todos.py).
+Todo = collections.namedtuple("Todo", "number title hint_ko hint_en regions observer part")
 
 _START = re.compile(r"^(\s*)# TODO (\d+): ")
 _END = re.compile(r"^\s*# TODO (\d+) ")  # "# TODO n 끝 (end of TODO n)": read in any encoding
+
+
+def stub(todo, region):
+    """The line a blank holds until it is filled in: it stops the program, naming the TODO."""
+    return (f'raise SystemExit("TODO {todo.number} ({todo.title}) is not filled in yet: '
+            f'{region.file.replace(os.sep, "/")}, {region.function}()")')
+
+
+def marked(todo, region, pad, lines=None):
+    """A region between its marks (the hints after the first), holding `lines`, or the stub
+    where lines is None; pad: the region's indent."""
+    where = f"{region.file.replace(os.sep, '/')}, {region.function}()"
+    head = [f"{pad}# TODO {todo.number}: {todo.title} ({where})",
+            f"{pad}# 힌트: {todo.hint_ko}", f"{pad}# Hint: {todo.hint_en}"]
+    body = lines if lines is not None else [pad + stub(todo, region)]
+    return head + body + [f"{pad}# TODO {todo.number} 끝 (end of TODO {todo.number})"]
 
 
 class Problem(Exception):
@@ -123,10 +145,9 @@ class Handout:
 
     def filled(self, todo):
         """True when every region holds a line of code and none is the stub."""
-        marker = f'raise SystemExit("TODO {todo.number} ('
         return all(any(line.strip() and not line.strip().startswith("#") for line in lines)
-                   and not any(marker in line for line in lines)
-                   for _, _, lines in self.regions(todo))
+                   and not any(line.strip() == stub(todo, region) for line in lines)
+                   for region, (_, _, lines) in zip(todo.regions, self.regions(todo)))
 
     def code(self, todo, index):
         """(path, source) of the todo's region `index` alone, at its own line numbers."""
@@ -139,8 +160,9 @@ class Handout:
         for other in self.todos:
             if other.number == todo.number:
                 continue
-            for start, inner in marks("\n".join(lines), other.number):
+            regions = [region for region in other.regions if region.file == path]
+            for region, (start, inner) in zip(regions, marks("\n".join(lines), other.number)):
                 indent = re.match(r"\s*", lines[start - 2]).group(0)
-                filler = f'{indent}raise SystemExit("TODO {other.number} is not filled in yet")'
+                filler = indent + stub(other, region)
                 lines[start - 1:start - 1 + len(inner)] = [filler] + [""] * (len(inner) - 1)
         return "\n".join(lines) + "\n"

@@ -1,8 +1,8 @@
 """Supervising the checking processes: starting them, reading their channel, time limits, restarts.
 
-A checking process (observe.py) runs a student's lines, so nothing it says is
+A checking process (checking_process.py) runs a student's lines, so nothing it says is
 taken on trust. It starts from a private copy of the checker's modules
-(checker_modules: observe.py and what it imports, never the lab's sources, the
+(checker_modules: checking_process.py and what it imports, never the lab's sources, the
 handout maker or the reference), made for each run in a temporary folder, and
 never from the kit's folder; in the sandbox where grading has one
 (sandbox.py). Its channel is read under a strict protocol: for each TODO, in
@@ -25,7 +25,7 @@ import threading
 import time
 
 from aelab.workshop import sandbox
-from aelab.workshop.observe import TEXT
+from aelab.workshop.checking_process import TEXT
 from aelab.workshop.source import KIT
 
 START_TIMEOUT = 600.0  # seconds a checking process may take to start (TensorFlow) before its first TODO
@@ -51,9 +51,9 @@ def child_env():
 
 
 def checker_modules():
-    """The kit's files a checking process imports, relative to the kit: observe.py and, through
+    """The kit's files a checking process imports, relative to the kit: checking_process.py and, through
     their imports, the modules of aelab it needs, and no others."""
-    found, waiting = set(), ["aelab.workshop.observe"]
+    found, waiting = set(), ["aelab.workshop.checking_process"]
     while waiting:
         name = waiting.pop()
         path = _module_file(name)
@@ -125,12 +125,12 @@ class Launcher:
             if self._stopped:
                 raise Stopped
             if self.sandbox is None:
-                command, fds = python_command(self.checker, "observe", args), []
+                command, fds = python_command(self.checker, "checking_process", args), []
                 where = {"cwd": folder, "env": child_env()}
             else:
                 cpu = (START_CPU + timeout * len(numbers)) * (os.cpu_count() or 1)
                 confine = json.dumps(self.sandbox.confinement(slot, cpu))
-                inside = python_command(self.sandbox.CHECKER, "observe", ["--confine", confine, *args])
+                inside = python_command(self.sandbox.CHECKER, "checking_process", ["--confine", confine, *args])
                 command, fds = self.sandbox.command(inside, folder)
                 where = {"pass_fds": fds}
             try:
@@ -260,7 +260,7 @@ def _ended(kind, status=None, seconds=None):
     return {"observations": {}, "end": {"kind": kind, "status": status, "seconds": seconds}}
 
 
-def observe(launcher, folder, numbers, timeout, on_result, slot=0):
+def check_todos(launcher, folder, numbers, timeout, on_result, slot=0):
     """Runs the observers of TODOs `numbers` of the handout in folder; on_result(n, result) for each.
 
     result: what the checking process gave for TODO n (result_of), or an end

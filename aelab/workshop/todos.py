@@ -4,7 +4,7 @@ Each TODO is declared beside the observer that checks it. A region names the
 kit's lines that become the blank (`make` cuts them out and stores what the
 kit's own lines give); the observer runs a student's lines on their own, on
 fixed inputs, with stand-ins for the other TODOs, and yields what they give
-(`Obs`), for the checker to compare. Adding a TODO: its observer and its
+(`Observation`), for the checker to compare. Adding a TODO: its observer and its
 declaration here, and its name in TODOS.
 """
 
@@ -14,9 +14,10 @@ from types import SimpleNamespace
 import numpy as np
 
 from aelab import input_data
-from aelab.workshop.observing import (
+from aelab.workshop.observers import (
     CLOSE,
-    Obs,
+    VARIABLES,
+    Observation,
     StandInWriter,
     building,
     fill,
@@ -50,17 +51,17 @@ def observe_basic_model(handout, todo):
                          "a tf.Variable")
         tensors = need(ns, ("encoder", "decoder"), tf.Tensor, "a tensor")
         for name, value in {**variables, **tensors}.items():
-            yield Obs(f"shape of {name}", shape(value),
+            yield Observation(f"shape of {name}", shape(value),
                       f"{name} has shape {{got}}, expected {{want}}")
         with tf.Session() as sess:
             sess.run(tf.global_variables_initializer())
             start = sess.run(variables["W_encode"])
-            yield Obs("W_encode starts", [float(start.mean()), float(start.std())],
+            yield Observation("W_encode starts", [float(start.mean()), float(start.std())],
                       "W_encode starts with mean and standard deviation {got}, expected about "
                       "{want}: random normal numbers", (0, 0.05))
             fill(sess, variables)
             for name, tensor in tensors.items():
-                yield Obs(f"{name} values", fingerprint(sess.run(tensor, {X: fixed((5, 784), 1)})),
+                yield Observation(f"{name} values", fingerprint(sess.run(tensor, {X: fixed((5, 784), 1)})),
                           f"{name} differs from the reference: the layer before it times the "
                           f"weights, plus the bias, through a sigmoid?", CLOSE)
 
@@ -70,7 +71,7 @@ TODO_1 = Todo(1, "오토인코더 모델 구성",
               "encoder and decoder: weights and biases from random normal numbers, a sigmoid "
               "on each layer (W_encode, b_encode, encoder, W_decode, b_decode, decoder)",
               [Region("basic_autoencoder.py", "main", "W_encode", 6)],
-              observe_basic_model)
+              observe_basic_model, "basic")
 
 
 def observe_basic_training(handout, todo):
@@ -84,10 +85,10 @@ def observe_basic_training(handout, todo):
         feed = {X: fixed((6, 784), 3)}
         with tf.Session() as sess:
             sess.run(tf.global_variables_initializer())
-            yield Obs("cost", float(sess.run(cost, feed)), "cost is {got}, expected {want}: the "
+            yield Observation("cost", float(sess.run(cost, feed)), "cost is {got}, expected {want}: the "
                       "mean of the squared difference between X and decoder?", CLOSE)
             sess.run(optimizer["optimizer"], feed)
-            yield Obs("one step", fingerprint(sess.run(V)), "one training step differs from the "
+            yield Observation("one step", fingerprint(sess.run(V)), "one training step differs from the "
                       "reference: RMSProp at learning_rate, minimising cost?", CLOSE)
 
 
@@ -96,7 +97,7 @@ TODO_2 = Todo(2, "모델 학습시키기 (손실 함수와 최적화 함수 설�
               "cost: the mean squared difference of X and decoder; optimizer: RMSProp at "
               "learning_rate minimising it",
               [Region("basic_autoencoder.py", "main", "cost", 2)],
-              observe_basic_training)
+              observe_basic_training, "basic")
 
 
 def observe_basic_test(handout, todo):
@@ -118,11 +119,11 @@ def observe_basic_test(handout, todo):
             shown.append(np.asarray(axes.get_images()[-1].get_array(), np.float64))
             off.append(not axes.axison)
     plt.close("all")
-    yield Obs("shown shape", list(shown[0].shape), "the images shown are {got}, expected {want}")
-    yield Obs("shown", fingerprint(np.stack(shown)), "the images shown differ from the "
+    yield Observation("shown shape", list(shown[0].shape), "the images shown are {got}, expected {want}")
+    yield Observation("shown", fingerprint(np.stack(shown)), "the images shown differ from the "
               "reference: test images on the top row, samples below, each reshaped to 28x28?",
               CLOSE)
-    yield Obs("axes off", all(off), "some axes still show their frame and ticks: set_axis_off()")
+    yield Observation("axes off", all(off), "some axes still show their frame and ticks: set_axis_off()")
 
 
 TODO_3 = Todo(3, "모델 테스트 해보기",
@@ -131,7 +132,7 @@ TODO_3 = Todo(3, "모델 테스트 해보기",
               "plt.subplots with 2 x sample_size axes: the test images on top and samples "
               "below, each reshaped to 28x28 and shown with imshow, axes off",
               [Region("basic_autoencoder.py", "main", "fig", 2)],
-              observe_basic_test)
+              observe_basic_test, "basic")
 
 
 def observe_layer(handout, todo):
@@ -142,18 +143,18 @@ def observe_layer(handout, todo):
         phase_train = tf.placeholder(tf.bool, [])
         with tf.variable_scope("check"):
             output = building(model["layer"], x, [100, 50], [50], phase_train, prefix="check/")
-        yield Obs("variables", variable_shapes("check/"), "variables")
+        yield Observation("variables", variable_shapes("check/"), "", kind=VARIABLES)
         variables = {v.op.name: v for v in tf.global_variables()}
         with tf.Session() as sess:
             sess.run(tf.global_variables_initializer())
             W, b = sess.run([variables["check/W"], variables["check/b"]])
-            yield Obs("W starts", [float(W.mean()), float(W.std())], "W starts with mean and "
+            yield Observation("W starts", [float(W.mean()), float(W.std())], "W starts with mean and "
                       "standard deviation {got}, expected about {want}: sqrt(1/n_in)", (0, 0.01))
-            yield Obs("b starts", float(np.abs(b).max()), "b should start at 0", (0, 1e-6))
+            yield Observation("b starts", float(np.abs(b).max()), "b should start at 0", (0, 1e-6))
             fill(sess, variables)
             for phase in (False, True):
                 value = sess.run(output, {x: fixed((8, 100), 5), phase_train: phase})
-                yield Obs(f"output, phase_train {phase}", fingerprint(value),
+                yield Observation(f"output, phase_train {phase}", fingerprint(value),
                           "output differs from the reference: is the activation a sigmoid of "
                           "layer_batch_norm(input W + b)?", CLOSE)
 
@@ -164,7 +165,7 @@ TODO_4 = Todo(4, "layer함수",
               "make W (normal, standard deviation sqrt(1/n_in)) and b (zeros); return the "
               "sigmoid of layer_batch_norm of input W + b",
               [Region(MODEL, "layer", None, None)],
-              observe_layer)
+              observe_layer, "deep")
 
 
 def kit_name(name):
@@ -180,14 +181,15 @@ def observe_encoder_decoder(handout, todo):
         phase_train = tf.placeholder(tf.bool, [])
         code = building(model["encoder"], x, 2, phase_train)
         output = building(model["decoder"], code, 2, phase_train)
-        yield Obs("variables", {kit_name(name): shape for name, shape in variable_shapes().items()},
-                  "variables")
+        yield Observation("variables", {kit_name(name): shape
+                                        for name, shape in variable_shapes().items()},
+                          "", kind=VARIABLES)
         with tf.Session() as sess:
             fill(sess, {kit_name(v.op.name): v for v in tf.global_variables()})
             images = fixed((3, 784), 6)
-            yield Obs("code", fingerprint(sess.run(code, {x: images})), "code differs from the "
+            yield Observation("code", fingerprint(sess.run(code, {x: images})), "code differs from the "
                       "reference: each encoder layer on the one before, from x to the code?", CLOSE)
-            yield Obs("output", fingerprint(sess.run(output, {x: images})), "output differs from "
+            yield Observation("output", fingerprint(sess.run(output, {x: images})), "output differs from "
                       "the reference: each decoder layer on the one before, from the code?", CLOSE)
 
 
@@ -197,7 +199,7 @@ TODO_5 = Todo(5, "인코더/디코더",
               "back to 784 for the decoder",
               [Region(MODEL, "encoder", 1, None),
                Region(MODEL, "decoder", 1, None)],
-              observe_encoder_decoder)
+              observe_encoder_decoder, "deep")
 
 
 def observe_loss_and_training(handout, todo):
@@ -216,17 +218,17 @@ def observe_loss_and_training(handout, todo):
             sess.run(tf.global_variables_initializer())
             message = ("{} is {{got}}, expected {{want}}: the minibatch mean of each image's L2 "
                        "distance sqrt(sum((output - x)^2))?")
-            yield Obs("train_loss", float(sess.run(train_loss, feed)), message.format("train_loss"),
+            yield Observation("train_loss", float(sess.run(train_loss, feed)), message.format("train_loss"),
                       CLOSE)
-            yield Obs("val_loss", float(sess.run(val_loss, feed)), message.format("val_loss"), CLOSE)
+            yield Observation("val_loss", float(sess.run(val_loss, feed)), message.format("val_loss"), CLOSE)
             summary = tf.Summary.FromString(sess.run(train_summary_op, feed))
-            yield Obs("summary tag", summary.value[0].tag, "the summary is tagged {got}, expected "
+            yield Observation("summary tag", summary.value[0].tag, "the summary is tagged {got}, expected "
                       "{want}")
             sess.run(train_op)
-            yield Obs("one step", fingerprint(sess.run(V)), "one training step differs from the "
+            yield Observation("one step", fingerprint(sess.run(V)), "one training step differs from the "
                       "reference: Adam (beta1 0.9, beta2 0.999, epsilon 1e-8) at learning_rate?",
                       CLOSE)
-            yield Obs("global step", int(sess.run(global_step)), "global_step is {got} after one "
+            yield Observation("global step", int(sess.run(global_step)), "global_step is {got} after one "
                       "step, expected {want}: minimize(cost, global_step=global_step)")
     yield from observe_loss_call(handout, todo, 3)
 
@@ -238,7 +240,7 @@ def observe_loss_call(handout, todo, index):
             "x": tf.constant(fixed((2, 784), 12))})
         cost = need(ns, ("cost", "train_summary_op"), object, "")["cost"]
         with tf.Session() as sess:
-            yield Obs("cost line", float(sess.run(cost)), "cost differs from the reference: "
+            yield Observation("cost line", float(sess.run(cost)), "cost differs from the reference: "
                       "the loss of the output against x?", CLOSE)
 
 
@@ -250,7 +252,7 @@ TODO_6 = Todo(6, "손실 함수 정의 및 신경망 학습 알고리즘",
                Region(MODEL, "training", None, None),
                Region(MODEL, "evaluate", "l2", 2),
                Region("autoencoder_mnist.py", "autoencoder", "cost", 1)],
-              observe_loss_and_training)
+              observe_loss_and_training, "deep")
 
 
 def observe_training_loop(handout, todo):
@@ -274,14 +276,14 @@ def observe_training_loop(handout, todo):
                 ns["i"] = i
                 run_region(handout, todo, 0, ns)
                 need(ns, ["new_cost"], (float, np.floating), "a number (the cost sess.run gives)")
-            yield Obs("steps", int(sess.run(global_step)), "global_step is {got} after 3 steps, "
+            yield Observation("steps", int(sess.run(global_step)), "global_step is {got} after 3 steps, "
                       "expected {want}: run train_op once per step")
-            yield Obs("weights", fingerprint(sess.run(W)), "the weights after 3 steps differ from "
+            yield Observation("weights", fingerprint(sess.run(W)), "the weights after 3 steps differ from "
                       "the reference: feed x each minibatch of mnist.train.next_batch(batch_size), "
                       "with phase_train True?", CLOSE)
-            yield Obs("avg_cost", float(ns["avg_cost"]), "avg_cost is {got} after 3 steps, "
+            yield Observation("avg_cost", float(ns["avg_cost"]), "avg_cost is {got} after 3 steps, "
                       "expected {want}: add new_cost / total_batch at each step", CLOSE)
-            yield Obs("summaries", writer.steps, "summaries were written at steps {got}, expected "
+            yield Observation("summaries", writer.steps, "summaries were written at steps {got}, expected "
                       "{want}: train_writer.add_summary(train_summary, ...) at each step, at "
                       "sess.run(global_step)")
 
@@ -294,7 +296,7 @@ TODO_7 = Todo(7, "모델 학습시키기",
               "(feeding x, and phase_train True), write the summary at the global step, add "
               "new_cost/total_batch to avg_cost",
               [Region("autoencoder_mnist.py", "train", "minibatch_x", 4)],
-              observe_training_loop)
+              observe_training_loop, "deep")
 
 
 def observe_corrupt_input(handout, todo):
@@ -306,11 +308,11 @@ def observe_corrupt_input(handout, todo):
         images = np.full((200, 784), 0.7, np.float32)
         with tf.Session() as sess:
             first, again = sess.run(corrupted, {x: images}), sess.run(corrupted, {x: images})
-    yield Obs("kept", float(np.mean(first != 0)), "a share of {got} of the pixels is kept, "
+    yield Observation("kept", float(np.mean(first != 0)), "a share of {got} of the pixels is kept, "
               "expected about {want}", (0, 0.02))
-    yield Obs("values", sorted({round(float(v), 4) for v in np.unique(first)}), "the corrupted "
+    yield Observation("values", sorted({round(float(v), 4) for v in np.unique(first)}), "the corrupted "
               "images hold the values {got}, expected {want}: each pixel times 0 or 1")
-    yield Obs("fresh", not np.array_equal(first, again), "the same pixels are dropped at every "
+    yield Observation("fresh", not np.array_equal(first, again), "the same pixels are dropped at every "
               "run: draw the random numbers in the graph, with tf.random_uniform")
 
 
@@ -319,7 +321,7 @@ TODO_8 = Todo(8, "corrupt_input 함수",
               "draw integers 0 or 1 (tf.random_uniform, int32) shaped like x and multiply them "
               "into x",
               [Region(MODEL, "corrupt_input", None, None)],
-              observe_corrupt_input)
+              observe_corrupt_input, "denoising")
 
 
 def observe_c_x(handout, todo):
@@ -335,9 +337,9 @@ def observe_c_x(handout, todo):
         with tf.Session() as sess:
             for value, meaning in ((1.0, "corrupt_input(x)"), (0.0, "x itself")):
                 got = sess.run([c_x, code], {x: fixed((4, 784), 9), corrupt: value})
-                yield Obs(f"c_x, corrupt {value:g}", fingerprint(got[0]), f"c_x with corrupt = "
+                yield Observation(f"c_x, corrupt {value:g}", fingerprint(got[0]), f"c_x with corrupt = "
                           f"{value:g} differs from the reference: it should be {meaning}", CLOSE)
-                yield Obs(f"code, corrupt {value:g}", fingerprint(got[1]), "code differs from the "
+                yield Observation(f"code, corrupt {value:g}", fingerprint(got[1]), "code differs from the "
                           "reference: the encoder's input should be c_x", CLOSE)
 
 
@@ -346,7 +348,7 @@ TODO_9 = Todo(9, "손상된 이미지 생성",
               "c_x is corrupt_input(x) when corrupt is 1 and x when it is 0; the encoder's input "
               "is c_x instead of x",
               [Region("denoising_autoencoder_mnist.py", "denoising_autoencoder", "c_x", 2)],
-              observe_c_x)
+              observe_c_x, "denoising")
 
 
 def observe_denoising_loss(handout, todo):
@@ -360,9 +362,9 @@ def observe_denoising_loss(handout, todo):
         output, cost = need(ns, ("output", "cost"), tf.Tensor, "a tensor").values()
         need(ns, ["train_summary_op"], object, "")
         with tf.Session() as sess:
-            yield Obs("output", fingerprint(sess.run(output)), "output differs from the "
+            yield Observation("output", fingerprint(sess.run(output)), "output differs from the "
                       "reference: the decoder's output for the code?", CLOSE)
-            yield Obs("cost", float(sess.run(cost)), "cost differs from the reference: does the "
+            yield Observation("cost", float(sess.run(cost)), "cost differs from the reference: does the "
                       "loss compare the output with the clean x (not c_x)?", CLOSE)
 
 
@@ -372,7 +374,7 @@ TODO_10 = Todo(10, "loss function",
                "output: the decoder of the code; the same loss as the deep autoencoder, against "
                "the clean x (not c_x)",
                [Region("denoising_autoencoder_mnist.py", "denoising_autoencoder", "output", 2)],
-               observe_denoising_loss)
+               observe_denoising_loss, "denoising")
 
 
 TODOS = (TODO_1, TODO_2, TODO_3, TODO_4, TODO_5, TODO_6, TODO_7, TODO_8, TODO_9, TODO_10)

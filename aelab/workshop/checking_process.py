@@ -23,7 +23,7 @@ import sys
 import traceback
 
 import aelab
-from aelab.workshop import observing, sandbox
+from aelab.workshop import observers, sandbox
 from aelab.workshop.source import Handout, Problem, files_of
 from aelab.workshop.todos import TODOS
 
@@ -41,7 +41,7 @@ def describe(error):
     return f"{type(error).__name__}: {text[:160]}{where}"
 
 
-def observe_todo(todo, handout):
+def run_observer(todo, handout):
     """(observations as [key, plain value] pairs, how they ended) for a student's lines of todo.
 
     end: None when the observer ran to its end; else {"kind": "problem" (what is
@@ -51,8 +51,8 @@ def observe_todo(todo, handout):
     """
     found = []
     try:
-        for obs in todo.observe(handout, todo):
-            found.append([obs.key, observing.plain(obs.value)])
+        for obs in todo.observer(handout, todo):
+            found.append([obs.key, observers.plain(obs.value)])
         return found, None
     except Problem as e:
         return found, {"kind": "problem", "text": str(e)[:TEXT]}
@@ -73,8 +73,8 @@ def channel():
 
 
 def parse_args(argv):
-    parser = argparse.ArgumentParser(prog="observe")
-    parser.add_argument("--salt", type=int, help="mixed into the fixed inputs (observing.SALT)")
+    parser = argparse.ArgumentParser(prog="checking_process")
+    parser.add_argument("--salt", type=int, help="mixed into the fixed inputs (observers.SALT)")
     parser.add_argument("--confine", type=json.loads, help="sandbox.confine's arguments")
     parser.add_argument("numbers", type=int, nargs="+")
     return parser.parse_args(argv)
@@ -85,7 +85,7 @@ def main(argv):
     if args.confine:
         sandbox.confine(**args.confine)  # first: nothing runs before the limits and the user
     out = channel()
-    observing.SALT = args.salt
+    observers.SALT = args.salt
     # The handout's other modules (aelab.precision, say) come from its folder, after the
     # checker's own: a student's lines that import them get what a run of theirs would.
     aelab.__path__.append(os.path.abspath("aelab"))
@@ -94,7 +94,7 @@ def main(argv):
     for number in args.numbers:
         todo = TODOS[number - 1]
         out.write(json.dumps({"start": number}) + "\n")
-        found, end = observe_todo(todo, handout)
+        found, end = run_observer(todo, handout)
         out.write(json.dumps({"todo": number, "observations": found, "end": end}) + "\n")
     out.write(json.dumps({"start": None}) + "\n")  # confirms the last result: no TODO is left
     return 0

@@ -1,8 +1,8 @@
 """What the TODOs' observers share: fixed inputs and weights, short summaries, and checks.
 
 An observer runs a TODO's lines on inputs that are the same for every student
-and yields `Obs`: a value of what the lines made, with the message to show if
-it differs from the reference. TensorFlow is imported the first time an
+and yields `Observation`s: a value of what the lines made, of a kind that says
+how it is compared with the reference, with the message to show if it differs. TensorFlow is imported the first time an
 observer uses it, so reading the TODO declarations starts nothing.
 """
 
@@ -34,8 +34,12 @@ def tf_module():
     """tensorflow.compat.v1 itself, to hand to a student's lines as their `tf`."""
     return importlib.import_module("tensorflow.compat.v1")
 
-Obs = collections.namedtuple("Obs", "key value message tolerance")
-Obs.__new__.__defaults__ = (None,)  # tolerance: None compares exactly, else (rtol, atol)
+# A value observed, with the message to show if it differs from the reference, its tolerance
+# (None: exactly, else (rtol, atol)) and its kind: VALUE (a number, a list, a string), or
+# VARIABLES ({variable name: shape}: each missing, extra or reshaped variable is named).
+Observation = collections.namedtuple("Observation", "key value message tolerance kind")
+VALUE, VARIABLES = "value", "variables"
+Observation.__new__.__defaults__ = (None, VALUE)
 CLOSE = (1e-3, 1e-5)
 
 
