@@ -124,12 +124,11 @@ def run_notebook(driver, port, name, out):
         if not kernel_busy(driver) and time.monotonic() - started > 10:
             break
         time.sleep(0.5)
-    height = driver.execute_script("return document.querySelector('.jp-WindowedPanel-inner, "
-                                   ".jp-Notebook').scrollHeight")
-    driver.set_window_size(1400, min(max(1000, height + 300), 16000))
-    time.sleep(2)
-    driver.save_screenshot(os.path.join(out, f"{stem}-done.png"))
-    driver.set_window_size(1400, 1000)
+    cells = driver.find_elements(By.CSS_SELECTOR, ".jp-Notebook .jp-CodeCell")
+    for index, cell in enumerate(cells, 1):  # each code cell with what it showed, in turn
+        driver.execute_script("arguments[0].scrollIntoView({block: 'start'})", cell)
+        time.sleep(1)
+        driver.save_screenshot(os.path.join(out, f"{stem}-done-{index}.png"))
     pink = [e.text for e in driver.find_elements(By.CSS_SELECTOR,
                                                  ".jp-OutputArea-output[data-mime-type="
                                                  "'application/vnd.jupyter.stderr']")]

@@ -8,7 +8,7 @@ import zipfile
 
 import pytest
 
-from conftest import REPO, script_env
+from running import REPO, script_env
 
 
 def zip_folder(folder, path, top=""):

@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from aelab.precision import cpu_has_bfloat16
-from conftest import REPO
+from running import REPO
 
 
 @pytest.mark.slow

@@ -16,8 +16,8 @@ from aelab import LabError
 from aelab.workshop import gradebook, judging, sandbox, submissions, supervise
 from aelab.workshop.supervise import CHANNEL
 from aelab.workshop.todos import TODOS
-from conftest import REPO
 from grading import grade_command, read_grades, require_bwrap
+from running import REPO
 
 # ---------------------------------------------------------------- the channel
 

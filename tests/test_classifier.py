@@ -9,7 +9,7 @@ import tensorflow.compat.v1 as tf
 
 import stacked_autoencoder_classifier as sac
 from aelab import checkpoints
-from conftest import POSIX_ONLY, run_main
+from running import POSIX_ONLY, run_main
 
 SMALL = ["--hidden", "32,16", "--pretrain-epochs", 2, "--epochs", 2, "--steps-per-epoch", 3,
          "--validation-size", 500, "--train-size", 1000, "--no-show"]

@@ -14,12 +14,11 @@ import pytest
 import tensorflow.compat.v1 as tf
 
 from aelab import input_data, lock, runs
-from conftest import (
+from running import (
     INTERRUPT,
     LINUX_ONLY,
     POSIX_ONLY,
     REPO,
-    TrainedRuns,
     epochs_kept,
     last_line,
     quick,
@@ -28,6 +27,7 @@ from conftest import (
     script_env,
     signal_at_step,
 )
+from shared import TrainedRuns
 
 LOGDIR = "mnist_autoencoder_hidden=2_logs"
 # A process that takes a run folder's lock and holds it until its input closes, as a run does
@@ -359,7 +359,7 @@ def test_damaged_data_advice_names_the_right_dataset(small_data, tmp_path):
 
 def test_damaged_fashion_in_mnists_folder_is_not_sent_to_download_digits(tmp_path, monkeypatch):
     """A handout keeps Fashion-MNIST in ./mnist/data/: its labels say what it is."""
-    from conftest import write_idx_files
+    from datasets import write_idx_files
     first = list(input_data.FIRST_LABELS["fashion"])
     images = np.zeros((20, 28, 28), np.uint8)
     write_idx_files(str(tmp_path / "mnist" / "data"),

@@ -14,8 +14,8 @@ import pytest
 import hostile
 from aelab.workshop import submissions
 from aelab.workshop.gradebook import STOPPED
-from conftest import INTERRUPT, POSIX_ONLY, REPO, edit, run_main, student_copy
 from grading import cells, grade_command, grade_env, read_grades, sandbox_options, snapshot, zip_folder
+from running import INTERRUPT, POSIX_ONLY, REPO, edit, run_main, student_copy
 
 MODEL = os.path.join("aelab", "model.py")
 TIMEOUT = 10  # seconds for one TODO: the endless loop's cost

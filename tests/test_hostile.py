@@ -12,8 +12,8 @@ import pytest
 
 import hostile
 from aelab.workshop.supervise import CHANNEL
-from conftest import student_copy
 from grading import cells, copy_kit, grade_command, grade_env, read_grades, require_bwrap, snapshot
+from running import student_copy
 
 OK = ["ok"] * 10
 SECRET = "CANARY-f1d2e3"  # in a file of the grader's home, where no student may read it

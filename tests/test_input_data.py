@@ -10,7 +10,8 @@ import pytest
 
 from aelab import input_data
 from aelab.input_data import FILES, DataError, DataSet, read_data_sets
-from conftest import REPO, gz, idx_bytes, write_idx_dataset
+from datasets import gz, idx_bytes, write_idx_dataset
+from running import REPO
 
 
 def test_splits_sizes_dtype_and_range(small_data):
@@ -200,50 +201,3 @@ def test_real_fashion_mnist(fashion_dir):
         assert split.images.min() == 0.0 and split.images.max() == 1.0
         assert split.labels.shape[1] == 10
     assert set(data.test.labels.argmax(axis=1)) == set(range(10))
-
-
-def test_the_light_modules_import_what_they_need_and_no_tensorflow():
-    """The loader, the lock and the figures start no TensorFlow, and no import replaces the
-    interpreter's excepthook."""
-    code = ("import sys; import aelab, aelab.input_data, aelab.lock, aelab.figures, aelab.cli, "
-            "aelab.steps, aelab.record, aelab.paths, aelab.workshop.check, aelab.workshop.grade; "
-            "print('tensorflow' in sys.modules, sys.excepthook is sys.__excepthook__)")
-    result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True)
-    assert result.stdout.split() == ["False", "True"], result.stderr
-
-
-def test_aelab_has_no_import_circle():
-    import ast
-    imports = {}
-    for folder, _, files in os.walk(os.path.join(REPO, "aelab")):
-        for name in files:
-            if name.endswith(".py"):
-                path = os.path.join(folder, name)
-                module = os.path.relpath(path, REPO)[:-3].replace(os.sep, ".").removesuffix(
-                    ".__init__")
-                with open(path, encoding="utf-8") as f:
-                    tree = ast.parse(f.read())
-                found = set()
-                for node in ast.walk(tree):
-                    if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("aelab"):
-                        found.add(node.module)
-                        found |= {f"{node.module}.{a.name}" for a in node.names}
-                    elif isinstance(node, ast.Import):
-                        found |= {a.name for a in node.names if a.name.startswith("aelab")}
-                imports[module] = found
-    imports = {m: {d for d in deps if d in imports and d != m and not m.startswith(d + ".")}
-               for m, deps in imports.items()}
-
-    def reaches(start, target, seen=()):
-        return any(d == target or (d not in seen and reaches(d, target, seen + (d,)))
-                   for d in imports[start])
-    assert [m for m in imports if reaches(m, m)] == []
-
-
-def test_no_library_module_prints_the_slides_lines():
-    for folder, _, files in os.walk(os.path.join(REPO, "aelab")):
-        for name in files:
-            if name.endswith(".py"):
-                with open(os.path.join(folder, name), encoding="utf-8") as f:
-                    text = f.read()
-                assert '"Validation Loss:"' not in text and "'Validation Loss:'" not in text, name

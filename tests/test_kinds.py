@@ -10,7 +10,7 @@ import tensorflow.compat.v1 as tf
 
 from aelab import checkpoints, input_data, kinds, record, reload, runs
 from aelab.stacking import train_epoch
-from conftest import run_main
+from running import run_main
 
 
 def one_layer(x, n_code, phase_train, config):

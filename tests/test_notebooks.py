@@ -10,7 +10,7 @@ import pytest
 
 from aelab.workshop import notebooks
 from aelab.workshop.todos import TODOS
-from conftest import EXTRACTING, as_seen, script_env
+from running import EXTRACTING, as_seen, script_env
 
 NAMES = [part.notebook for part in notebooks.PARTS]
 SHORT = "--steps-per-epoch 3 --validation-size 500"
@@ -47,7 +47,7 @@ def shown(cell):
 def table_rows(html):
     """{TODO number: result} of the check table a notebook cell displayed (an HTML table)."""
     return {int(number): result for number, result in
-            re.findall(r"<tr><td>(\d+)</td>.*?<td>([^<]*)</td></tr>", html)}
+            re.findall(r"<tr><td>(\d+)</td>.*?<td[^>]*>([^<]*)</td></tr>", html)}
 
 
 SLIDES_LINES = {

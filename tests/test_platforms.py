@@ -3,7 +3,6 @@ Windows' path rules through ntpath, its errors by their numbers, other encodings
 PYTHONIOENCODING, a stream without reconfigure, no standard error, and a real Jupyter kernel."""
 
 import errno
-import glob
 import io
 import json
 import ntpath
@@ -16,17 +15,8 @@ import matplotlib
 import pytest
 
 from aelab import checkpoints, cli, faults, figures, paths, record, steps
-from conftest import (
-    REPO,
-    TrainedRuns,
-    as_seen,
-    epochs_kept,
-    last_line,
-    quick,
-    run_main,
-    run_process,
-    script_env,
-)
+from running import REPO, as_seen, epochs_kept, last_line, quick, run_main, run_process, script_env
+from shared import TrainedRuns
 
 LOGDIR = TrainedRuns.DEEP
 
@@ -217,18 +207,6 @@ def test_no_standard_error_at_all(tmp_path):
             env["TF_CPP_MIN_LOG_LEVEL"] = level
         result = run_process(["-c", code, str(tmp_path), REPO], cwd=tmp_path, check=False, env=env)
         assert result.returncode == 0 and result.stdout == f"started {level}\n", result
-
-
-def test_eager_execution_is_turned_off_in_one_place():
-    """aelab/quiet_tensorflow.py, which every script imports first, and nowhere else."""
-    sources = [*glob.glob(os.path.join(REPO, "*.py")), *glob.glob(os.path.join(REPO, "bench", "*.py")),
-               *glob.glob(os.path.join(REPO, "aelab", "**", "*.py"), recursive=True)]
-    found = []
-    for path in sources:
-        with open(path, encoding="utf-8") as f:
-            if "disable_eager_execution()" in f.read():
-                found.append(os.path.relpath(path, REPO))
-    assert found == [os.path.join("aelab", "quiet_tensorflow.py")]
 
 
 # ---------------------------------------------------------------- a run folder from elsewhere

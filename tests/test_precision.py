@@ -7,7 +7,7 @@ import pytest
 import tensorflow.compat.v1 as tf
 
 from aelab import checkpoints, model, precision, reload
-from conftest import quick, read_record, run_main
+from running import quick, read_record, run_main
 
 needs_bfloat16 = pytest.mark.skipif(
     not precision.cpu_has_bfloat16() or bool(tf.config.list_physical_devices("GPU")),

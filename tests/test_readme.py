@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from conftest import REPO, script_env
+from running import REPO, script_env
 
 
 def quick_start(heading):

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import last_line, run_main
+from running import last_line, run_main
 
 
 def tile_rows(path):

@@ -8,7 +8,7 @@ import shutil
 import numpy as np
 import pytest
 
-from conftest import run_process, run_scripts, student_copy
+from running import run_process, run_scripts, student_copy
 from slide_code import COPY, SEED, code_after, slide_answers, type_into
 
 SHORT = ["--epochs", 1, "--steps-per-epoch", 3]

@@ -10,15 +10,9 @@ import tensorflow.compat.v1 as tf
 
 import linear_ae_vs_pca as lin
 from aelab import checkpoints, model
-from conftest import (
-    EXTRACTING,
-    NUMBER,
-    Result,
-    once_per_session,
-    run_main,
-    write_idx_dataset,
-    write_low_rank_dataset,
-)
+from datasets import write_idx_dataset, write_low_rank_dataset
+from running import EXTRACTING, NUMBER, Result, run_main
+from shared import once_per_session
 
 QUICK = ["--validation-size", 500, "--steps-per-epoch", 5, "--seed", 1]
 CLAIM = re.compile(r"Linear autoencoder vs PCA, K=(\d+): smallest principal-angle cosine "

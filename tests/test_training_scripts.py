@@ -14,7 +14,7 @@ from PIL import Image
 
 import autoencoder_mnist
 from aelab import steps
-from conftest import (
+from running import (
     EXTRACTING,
     INTERRUPT,
     NUMBER,

@@ -13,7 +13,7 @@ import hostile
 from aelab.workshop import cut, source
 from aelab.workshop.supervise import CHANNEL
 from aelab.workshop.todos import TODOS
-from conftest import (
+from running import (
     EXTRACTING,
     INTERRUPT,
     POSIX_ONLY,

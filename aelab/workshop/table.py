@@ -47,13 +47,14 @@ class Table:
                 f"{pad(where(row.todo), self.where_width)}  {row.text}")
 
     def html(self, rows):
-        """The rows so far as an HTML table, for a notebook."""
+        """The rows so far as an HTML table, for a notebook: text columns aligned left."""
+        left = ' style="text-align:left"'
         cells = "".join(
-            f"<tr><td>{row.todo.number}</td><td>{html.escape(row.todo.title)}</td>"
-            f"<td><code>{html.escape(where(row.todo))}</code></td>"
-            f"<td>{html.escape(row.text)}</td></tr>" for row in rows)
-        return ("<table><thead><tr><th>TODO</th><th>slide section</th><th>file</th>"
-                f"<th>result</th></tr></thead><tbody>{cells}</tbody></table>")
+            f"<tr><td>{row.todo.number}</td><td{left}>{html.escape(row.todo.title)}</td>"
+            f"<td{left}><code>{html.escape(where(row.todo))}</code></td>"
+            f"<td{left}>{html.escape(row.text)}</td></tr>" for row in rows)
+        return (f"<table><thead><tr><th>TODO</th><th{left}>slide section</th><th{left}>file</th>"
+                f"<th{left}>result</th></tr></thead><tbody>{cells}</tbody></table>")
 
     def ok_counts(self, counts, of):
         """The lines of the class table: for each TODO, how many of `of` students have it ok."""
