@@ -136,8 +136,8 @@ def test_a_hostile_class_is_contained(tmp_path, handouts):
     assert twin == set()
     assert ok_todos(rows["forger"]) <= twin and errors(rows["forger"])[1] == CHANNEL
     # The copier wrote the checker's whole conversation, with the values its handout stores:
-    # only values that do not depend on the inputs pass (TODO 8's share of pixels kept).
-    assert ok_todos(rows["copier"]) <= {8}
+    # every TODO has a value that depends on the inputs, salted at each grading.
+    assert ok_todos(rows["copier"]) == set()
     assert set(cells(rows["copier"])) <= {"ok", "wrong"}
 
     # Each attack is its own TODO's error, says it was stopped, and costs no other TODO.
