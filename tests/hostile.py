@@ -60,11 +60,11 @@ def fill_with_pass(folder):
 
 
 def forge_empty():
-    """Events that say TODOs 1 to 10 (and a TODO 99) ran to their end, with no values."""
-    return _FIND_CHANNEL + """
+    """Events that say every TODO (and a TODO 99) ran to its end, with no values."""
+    return _FIND_CHANNEL + f"""
 import json as _json
-for _n in list(range(1, 11)) + [99]:
-    _out.write(_json.dumps({"todo": _n, "observations": [], "end": None}) + "\\n")
+for _n in {[todo.number for todo in TODOS] + [99]}:
+    _out.write(_json.dumps({{"todo": _n, "observations": [], "end": None}}) + "\\n")
 _out.flush()
 """
 
@@ -75,7 +75,7 @@ def forge_values(stored):
     return _FIND_CHANNEL + f"""
 import json as _json, os as _os
 _stored = _json.loads({json.dumps(json.dumps(stored))})
-for _n in range(1, 11):
+for _n in {[todo.number for todo in TODOS]}:
     if _n > 1:
         _out.write(_json.dumps({{"start": _n}}) + "\\n")
     _seen = [[_key, _value[0]] for _key, _value in _stored[str(_n)].items()]

@@ -19,6 +19,8 @@ from aelab.workshop.todos import TODOS
 from grading import grade_command, read_grades, require_bwrap
 from running import REPO
 
+NUMBERS = [todo.number for todo in TODOS]
+
 # ---------------------------------------------------------------- the channel
 
 
@@ -62,7 +64,7 @@ class FakeLauncher:
         return FakeChild(self.script(list(numbers), len(self.started)))
 
 
-def supervised(script, numbers=range(1, 11)):
+def supervised(script, numbers=NUMBERS):
     """({TODO: what the supervisor settled for it}, [each process's TODOs])."""
     launcher, settled = FakeLauncher(script), {}
 
@@ -79,8 +81,8 @@ def kind(outcome):
 
 def test_an_untampered_process_checks_every_todo_in_one_go():
     settled, started = supervised(lambda order, n: honest(order))
-    assert started == [list(range(1, 11))]
-    assert all(settled[n] == {"observations": {"value": 1.0}, "end": None} for n in range(1, 11))
+    assert started == [list(NUMBERS)]
+    assert all(settled[n] == {"observations": {"value": 1.0}, "end": None} for n in NUMBERS)
 
 
 def with_lines_in(todo, extra, after_result=False):
@@ -97,7 +99,7 @@ def with_lines_in(todo, extra, after_result=False):
 
 
 @pytest.mark.parametrize("extra", [
-    [result(1, [])] + [result(n, []) for n in range(2, 11)] + [result(99, [])],  # forged results
+    [result(1, [])] + [result(n, []) for n in NUMBERS[1:]] + [result(99, [])],  # forged results
     [result(99)],                                        # a TODO that does not exist
     [b"\x00not an event \xff\n"],                        # garbage, not UTF-8
     [b"[" * 100000 + b"\n"],                             # JSON too deep to parse
@@ -112,22 +114,22 @@ def test_lines_written_to_the_channel_cost_that_todo_alone(extra):
     settled, started = supervised(with_lines_in(1, extra))
     assert kind(settled[1]) == "channel" and judging.judge(TODOS[0], settled[1], {"k": [1, "{got}", None, "value"]}
                                                            ).text == CHANNEL
-    assert all(kind(settled[n]) == "result" for n in range(2, 11))
-    assert started == [list(range(1, 11)), list(range(2, 11))]
+    assert all(kind(settled[n]) == "result" for n in NUMBERS[1:])
+    assert started == [list(NUMBERS), list(NUMBERS[1:])]
 
 
 def test_a_second_result_written_after_its_own_is_the_todos_too():
     settled, started = supervised(with_lines_in(1, [result(1)], after_result=True))
-    assert kind(settled[1]) == "channel" and started[1] == list(range(2, 11))
+    assert kind(settled[1]) == "channel" and started[1] == list(NUMBERS[1:])
 
 
 def test_lines_that_may_be_an_earlier_todos_get_a_fresh_process_first():
     """Garbage while TODO 5 runs, after 1 to 4 ran in the same process: 5 is checked again first
     in a fresh process; if its own lines write there too, it is its error."""
     settled, started = supervised(with_lines_in(5, [b"garbage\n"]))
-    assert started == [list(range(1, 11)), list(range(5, 11)), list(range(6, 11))]
+    assert started == [list(NUMBERS), list(NUMBERS[4:]), list(NUMBERS[5:])]
     assert kind(settled[5]) == "channel"
-    assert all(kind(settled[n]) == "result" for n in set(range(1, 11)) - {5})
+    assert all(kind(settled[n]) == "result" for n in set(NUMBERS) - {5})
 
 
 def test_lines_left_by_an_earlier_todo_cost_no_todo():
@@ -139,8 +141,8 @@ def test_lines_left_by_an_earlier_todo_cost_no_todo():
             lines.insert(lines.index(result(3)) + 1, b"left by TODO 2\n")
         return lines
     settled, started = supervised(script)
-    assert started == [list(range(1, 11)), list(range(3, 11))]
-    assert all(kind(settled[n]) == "result" for n in range(1, 11))
+    assert started == [list(NUMBERS), list(NUMBERS[2:])]
+    assert all(kind(settled[n]) == "result" for n in NUMBERS)
 
 
 def test_a_whole_forged_conversation_is_judged_on_its_values():
@@ -151,7 +153,7 @@ def test_a_whole_forged_conversation_is_judged_on_its_values():
         forged[1] = result(1, [])  # no values at all
         return forged
     settled, started = supervised(script)
-    assert started == [list(range(1, 11))] and settled[1]["observations"] == {}
+    assert started == [list(NUMBERS)] and settled[1]["observations"] == {}
     want = {"shape": [[784, 256], "{got}", None, "value"],
             "values": [[0.5, 0.25], "{got}", [1e-3, 1e-5], "value"]}
     assert judging.judge(TODOS[0], settled[1], want).cell == "error"

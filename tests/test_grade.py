@@ -14,12 +14,14 @@ import pytest
 import hostile
 from aelab.workshop import submissions
 from aelab.workshop.gradebook import STOPPED
+from aelab.workshop.todos import TODOS
 from grading import cells, grade_command, grade_env, read_grades, sandbox_options, snapshot, zip_folder
 from running import INTERRUPT, POSIX_ONLY, REPO, edit, run_main, student_copy
 
 MODEL = os.path.join("aelab", "model.py")
 TIMEOUT = 10  # seconds for one TODO: the endless loop's cost
-OK = ["ok"] * 10
+N = len(TODOS)
+OK = ["ok"] * N
 
 # Typical mistakes, two students' worth, each in another TODO: (file, right, wrong, TODO).
 MISTAKES = {
@@ -113,8 +115,8 @@ def test_grading_a_class(tmp_path, handouts):
 
     # On screen: a line per student as each finishes, then the class table.
     assert "skipped notes.txt: neither a folder nor a .zip" in out
-    assert re.search(r"^s01  10 of 10 ok  \d+\.\d s$", out, re.M), out
-    assert re.search(r"^s02  0 of 10 ok  \d+\.\d s$", out, re.M)
+    assert re.search(rf"^s01  {N} of {N} ok  \d+\.\d s$", out, re.M), out
+    assert re.search(rf"^s02  0 of {N} ok  \d+\.\d s$", out, re.M)
     assert re.search(r"^s09  not graded: unsafe zip: the entry '../escaped.py' has '..'; nothing "
                      r"was unpacked  \d+\.\d s$", out, re.M)
     table = out[out.index("\nTODO  slide section"):]
@@ -124,7 +126,7 @@ def test_grading_a_class(tmp_path, handouts):
     # A correct zip with a top folder; an unfilled folder.
     assert cells(rows["s01"]) == OK and rows["s01"]["ok"] == "10"
     assert "handout found in practice/" in rows["s01"]["note"]
-    assert cells(rows["s02"]) == ["not filled"] * 10 and rows["s02"]["ok"] == "0"
+    assert cells(rows["s02"]) == ["not filled"] * N and rows["s02"]["ok"] == "0"
 
     # Typical mistakes: each marks its own TODO, and only that one.
     assert cells(rows["s03"]) == ["wrong", "ok", "ok", "wrong", "ok", "wrong", "wrong", "ok",
@@ -152,7 +154,7 @@ def test_grading_a_class(tmp_path, handouts):
     assert "TODO 8: its lines ended the checker (exit status 0)" in rows["s05"]["note"]
 
     # Unsafe and foreign submissions get a row with a note, and no cells.
-    assert cells(rows["s09"]) == [""] * 10 and rows["s09"]["ok"] == "0"
+    assert cells(rows["s09"]) == [""] * N and rows["s09"]["ok"] == "0"
     assert rows["s09"]["note"] == ("unsafe zip: the entry '../escaped.py' has '..'; nothing was "
                                    "unpacked")
     assert rows["s10"]["note"].startswith("not a handout: no autoencoder_mnist.py")
@@ -161,7 +163,7 @@ def test_grading_a_class(tmp_path, handouts):
     data = (tmp_path / "out" / "grades.csv").read_bytes()
     assert data.startswith(b"\xef\xbb\xbf")
     assert data[3:].decode("utf-8").splitlines()[0] == (
-        "student," + ",".join(f"todo_{n}" for n in range(1, 11)) + ",ok,seconds,note")
+        "student," + ",".join(f"todo_{todo.number}" for todo in TODOS) + ",ok,seconds,note")
 
 
 @pytest.mark.parametrize("name, why", [("/etc/passwd", "an absolute path"),
@@ -255,9 +257,9 @@ def test_a_grading_killed_half_way_resumes_with_the_same_command(tmp_path, hando
     assert students == ["s1", "s2", "s3", "s4"]
     rows = read_grades(out)
     assert cells(rows["s2"]) == OK and rows["s2"]["note"] == STOPPED
-    assert cells(rows["s3"]) == [""] * 10 and rows["s3"]["note"] == (
+    assert cells(rows["s3"]) == [""] * N and rows["s3"]["note"] == (
         f"{STOPPED}, twice: not checked again")
-    assert cells(rows["s1"]) == cells(rows["s4"]) == ["not filled"] * 10
+    assert cells(rows["s1"]) == cells(rows["s4"]) == ["not filled"] * N
     assert os.listdir(out.parent) == ["grades.csv"]
     assert not [name for name in os.listdir(temp) if name.startswith("aelab-")]  # none left
 

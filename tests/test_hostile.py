@@ -12,10 +12,12 @@ import pytest
 
 import hostile
 from aelab.workshop.supervise import CHANNEL
+from aelab.workshop.todos import TODOS
 from grading import cells, copy_kit, grade_command, grade_env, read_grades, require_bwrap, snapshot
 from running import student_copy
 
-OK = ["ok"] * 10
+N = len(TODOS)
+OK = ["ok"] * N
 SECRET = "CANARY-f1d2e3"  # in a file of the grader's home, where no student may read it
 
 
@@ -111,15 +113,15 @@ def test_a_hostile_class_is_contained(tmp_path, handouts):
     assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr[-3000:]
     assert sorted(rows) == sorted(["honest", "pass", "forger", "copier", "garbler", "intruder",
                                    "rogue", "linker"])
-    printed = dict(re.findall(r"^(\w+) +(\d+ of 10 ok|not graded)", done.stdout, re.M))
+    printed = dict(re.findall(rf"^(\w+) +(\d+ of {N} ok|not graded)", done.stdout, re.M))
     assert sorted(printed) == sorted(rows), done.stdout
     for student, row in rows.items():  # grades.csv and the feedback say what grade printed
         said = seen["outputs"][tmp_path / "out" / "feedback" / f"{student}.txt"]
         if printed[student] == "not graded":
             assert row["ok"] == "0" and said.startswith(f"student: {student}\n\nnot graded: ")
         else:
-            assert printed[student] == f"{row['ok']} of 10 ok", student
-            assert f"\n{row['ok']} of 10 TODOs ok\n" in said, student
+            assert printed[student] == f"{row['ok']} of {N} ok", student
+            assert f"\n{row['ok']} of {N} TODOs ok\n" in said, student
 
     # Nothing outside the students' copies changed, nothing they started runs, nothing left.
     assert seen["unchanged"], "the kit, the home or the class changed"
@@ -145,7 +147,7 @@ def test_a_hostile_class_is_contained(tmp_path, handouts):
         assert set(errors(rows[student])) == set(todos), student
         for number, (_, said) in todos.items():
             assert errors(rows[student])[number].startswith(said), (student, number)
-        assert ok_todos(rows[student]) == set(range(1, 11)) - set(todos), student
+        assert ok_todos(rows[student]) == {todo.number for todo in TODOS} - set(todos), student
     forked = int(re.search(r"forked (\d+), then", errors(rows["rogue"])[10]).group(1))
     assert forked < 200  # the process limit stopped the loop
 
