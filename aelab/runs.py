@@ -4,10 +4,10 @@ A run folder (`mnist_autoencoder_hidden=2_logs/`, `dn_...` for the denoising
 autoencoder) holds the checkpoints (aelab/checkpoints.py), model_config.json,
 record.csv and loss_curve.png (aelab/record.py), TensorBoard events in
 `train/` and `validation/`, and the folder's lock (aelab/lock.py). `Run`
-checks and prepares the folder, restores or initialises the model, watches
-each step (aelab/steps.py: progress, Ctrl-C, NaN), evaluates in batches,
-records each epoch, keeps the right checkpoints and ends with the right
-message and exit status.
+checks and prepares the folder, restores a resumed run over the initial
+values, watches each step (aelab/steps.py: progress, Ctrl-C, NaN), evaluates
+in batches, records each epoch, keeps the right checkpoints and ends with the
+right message and exit status.
 """
 
 import os
