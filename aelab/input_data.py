@@ -423,22 +423,26 @@ def read_data_sets(train_dir=None, one_hot=False, validation_size=DEFAULT_VALIDA
         test=DataSet(test_images, test_labels, seed))
 
 
-def data_folder(text):
+def data_folder(text, pathmod=os.path):
     """--data-dir: a folder that is there (a mistyped name would otherwise be downloaded into).
 
     The message names the nearest existing folder's entry that looks like it,
-    and only then the way to download into a new folder.
+    and only then the way to download into a new folder. pathmod: os.path, or
+    ntpath to read a path as Windows does (a drive that is not there, say).
     """
-    if os.path.isdir(text):
+    if pathmod.isdir(text):
         return text
-    if os.path.exists(text):
+    if pathmod.exists(text):
         raise argparse.ArgumentTypeError(f"{text} is a file, not a folder; name the folder that "
                                          f"holds the four IDX files")
-    parent, name = os.path.split(os.path.normpath(os.path.abspath(text)))
-    while not os.path.isdir(parent):
-        parent, name = os.path.split(parent)
-    near = difflib.get_close_matches(name, os.listdir(parent), n=1, cutoff=0.6)
-    guess = f" (did you mean {os.path.join(parent, near[0])}?)" if near else ""
+    parent, name = pathmod.split(pathmod.normpath(pathmod.abspath(text)))
+    while not pathmod.isdir(parent) and pathmod.split(parent)[0] != parent:
+        parent, name = pathmod.split(parent)
+    try:
+        near = difflib.get_close_matches(name, os.listdir(parent), n=1, cutoff=0.6)
+    except OSError:  # no folder above it is there (a drive that is not), or it cannot be read
+        near = []
+    guess = f" (did you mean {pathmod.join(parent, near[0])}?)" if near else ""
     raise argparse.ArgumentTypeError(
         f"there is no folder {text}{guess}; check the path, or, to download the images into a "
         f"new folder, create it first")

@@ -293,6 +293,22 @@ def test_seeds_numpy_cannot_take_are_usage_errors(script, args, seed, tmp_path):
     assert os.listdir(tmp_path) == []
 
 
+def test_a_mistyped_data_dir_is_a_usage_error_naming_the_near_folder(tmp_path):
+    (tmp_path / "fashion-mnist").mkdir()
+    (tmp_path / "notes.txt").write_text("")
+    result = run_main("autoencoder_mnist.py", 2, "--data-dir", "fashoin-mnist", cwd=tmp_path, check=False)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.splitlines()[-1].endswith(
+        f"argument --data-dir: there is no folder fashoin-mnist (did you mean "
+        f"{tmp_path / 'fashion-mnist'}?); check the path, or, to download the images into a new "
+        f"folder, create it first")
+    result = run_main("autoencoder_mnist.py", 2, "--data-dir", "notes.txt", cwd=tmp_path, check=False)
+    assert result.stderr.splitlines()[-1].endswith(
+        "argument --data-dir: notes.txt is a file, not a folder; name the folder that holds the "
+        "four IDX files")
+    assert sorted(os.listdir(tmp_path)) == ["fashion-mnist", "notes.txt"]  # nothing downloaded
+
+
 @pytest.mark.parametrize("size, message", [
     (0, "--validation-size 0 leaves no images to validate on; use at least 1"),
     (5500, "--validation-size 5500 takes every training image, leaving none to train on; use at most 5400"),

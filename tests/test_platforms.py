@@ -2,6 +2,7 @@
 Windows' path rules through ntpath, its errors by their numbers, other encodings through
 PYTHONIOENCODING, a stream without reconfigure, no standard error, and a real Jupyter kernel."""
 
+import argparse
 import errno
 import io
 import json
@@ -10,11 +11,12 @@ import os
 import posixpath
 import re
 import sys
+import types
 
 import matplotlib
 import pytest
 
-from aelab import checkpoints, cli, faults, figures, paths, record, steps
+from aelab import checkpoints, cli, faults, figures, input_data, paths, record, steps
 from aelab.workshop.todos import TODOS
 from running import REPO, as_seen, epochs_kept, last_line, quick, run_main, run_process, script_env
 from shared import TrainedRuns
@@ -37,6 +39,21 @@ def test_a_checkpoint_on_another_drive_is_named_as_it_is():
     assert paths.shown("D:\\runs\\model-checkpoint-0001-5", "C:\\practice", ntpath) == \
         "D:\\runs\\model-checkpoint-0001-5"
     assert paths.shown("C:\\practice\\run\\m", "C:\\practice", ntpath) == "run\\m"
+
+
+def test_a_data_dir_on_a_drive_that_is_not_there_is_refused_in_one_message():
+    splits = []
+
+    def split(path):  # ntpath's, counted: a walk up that never ends fails here instead of hanging
+        splits.append(path)
+        assert len(splits) < 20, splits[:4]
+        return ntpath.split(path)
+    windows = types.SimpleNamespace(**{name: getattr(ntpath, name) for name in dir(ntpath)
+                                       if not name.startswith("__")})
+    windows.split = split
+    with pytest.raises(argparse.ArgumentTypeError, match=re.escape(
+            "there is no folder Z:\\mnist\\data; check the path, or, to download")):
+        input_data.data_folder("Z:\\mnist\\data", windows)
 
 
 def test_restart_and_make_with_a_trailing_separator(trained, tmp_path, small_dataset):
