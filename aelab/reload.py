@@ -61,9 +61,9 @@ def resolve(path, expect=None):
 SLIDES_NAME = ("decoder/output/", "decoder/code/")
 
 
-def saved_names(prefix, variables):
-    """{name in the checkpoint: variable}, taking the slides' scope name where the kit's is absent."""
-    saved = dict(tf.train.list_variables(prefix))
+def saved_names(saved, variables):
+    """{name in the checkpoint: variable}, given the checkpoint's {name: shape}, taking the slides'
+    scope name where the kit's is absent."""
     names = {}
     for variable in variables:
         name = variable.op.name
@@ -73,13 +73,12 @@ def saved_names(prefix, variables):
     return names
 
 
-def _mismatch(prefix, names):
-    """Why the checkpoint cannot fill these variables ({name in it: variable}), or None.
+def _mismatch(saved, names):
+    """Why the checkpoint ({name: shape}) cannot fill these variables ({name in it: variable}), or None.
 
     Saver.restore does not compare shapes of resource variables, so a code of
     another size would load without complaint; hence this check first.
     """
-    saved = dict(tf.train.list_variables(prefix))
     for name, variable in names.items():
         shape = variable.shape.as_list()
         if name not in saved:
@@ -112,8 +111,9 @@ class Autoencoder:
             self.code, self.output = self.kind.build(self.x, self.n_code, self.phase_train, config)
             self.sess = tf.Session(graph=self.graph)
             try:
-                names = saved_names(prefix, tf.global_variables())
-                mismatch = _mismatch(prefix, names)
+                saved = dict(tf.train.list_variables(prefix))
+                names = saved_names(saved, tf.global_variables())
+                mismatch = _mismatch(saved, names)
                 if mismatch is None:
                     tf.train.Saver(names).restore(self.sess, prefix)
             except (tf.errors.OutOfRangeError, tf.errors.DataLossError) as e:
