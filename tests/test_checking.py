@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from aelab import LabError
-from aelab.workshop import gradebook, judging, sandbox, submissions, supervise
+from aelab.workshop import grade, gradebook, judging, sandbox, submissions, supervise
 from aelab.workshop.supervise import CHANNEL
 from aelab.workshop.todos import TODOS
 from grading import grade_command, read_grades, require_bwrap
@@ -249,12 +249,14 @@ def test_a_folder_with_a_link_anywhere_is_refused(tmp_path, where):
 @pytest.mark.skipif(os.name == "nt", reason="POSIX links and pipes")
 def test_links_to_submissions_pipes_and_a_link_put_in_late_are_refused(tmp_path, monkeypatch):
     folder = handout_folder(tmp_path / "student")
-    os.symlink(folder, tmp_path / "alias")
-    with pytest.raises(submissions.Ungradable, match="^unsafe folder: it is a link"):
-        submissions.copy_folder(str(tmp_path / "alias"), str(tmp_path / "copy"))
-    os.symlink("/etc/passwd", tmp_path / "s.zip")
-    with pytest.raises(submissions.Ungradable, match="^unsafe zip: it is a link"):
-        submissions.unpack(str(tmp_path / "s.zip"), str(tmp_path / "copy"))
+    (tmp_path / "class").mkdir()
+    os.symlink(folder, tmp_path / "class" / "alias")
+    os.symlink("/etc/passwd", tmp_path / "class" / "s.zip")
+    found, _ = submissions.submissions(str(tmp_path / "class"))
+    assert {s.student: grade.grade_one(s, str(tmp_path / "copy"), None, None, 10).notes
+            for s in found} == {"alias": ["unsafe folder: it is a link; nothing was checked"],
+                                "s": ["unsafe zip: it is a link; nothing was unpacked"]}
+    assert not (tmp_path / "copy").exists()
     os.mkfifo(folder / "pipe")
     with pytest.raises(submissions.Ungradable, match="'pipe' is neither a file nor a folder"):
         submissions.copy_folder(str(folder), str(tmp_path / "copy"))

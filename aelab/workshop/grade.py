@@ -46,10 +46,7 @@ def grade_one(submission, into, reference, launcher, timeout, slot=0):
     notes = []
     try:
         os.makedirs(into)
-        if os.path.isdir(submission.path) and not os.path.islink(submission.path):
-            top = copy_folder(submission.path, into)
-        else:
-            top = unpack(submission.path, into)
+        top = (unpack if submission.zipped else copy_folder)(submission.path, into)
         if top:
             notes.append(f"handout found in {top}/")
         notes += check.notes(into, reference)

@@ -24,7 +24,7 @@ JUNK = {"__MACOSX", ".DS_Store", "Thumbs.db", "desktop.ini", ".ipynb_checkpoints
 # What marks the top of a handout inside a submission: one of its TODO files.
 MARKERS = ("autoencoder_mnist.py", "basic_autoencoder.py", "aelab/model.py")
 
-Submission = collections.namedtuple("Submission", "student path")
+Submission = collections.namedtuple("Submission", "student path zipped")  # zipped: a .zip, else a folder
 
 
 class Ungradable(Exception):
@@ -39,9 +39,9 @@ def submissions(folder):
         if name.startswith(".") or name in JUNK:
             continue
         if name.lower().endswith(".zip") and not os.path.isdir(path):
-            found.append(Submission(name[:-4], path))
+            found.append(Submission(name[:-4], path, zipped=True))
         elif os.path.isdir(path) or os.path.islink(path):  # a link is refused when it is read
-            found.append(Submission(name, path))
+            found.append(Submission(name, path, zipped=False))
         else:
             skipped.append(name)
     return found, skipped
