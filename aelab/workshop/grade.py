@@ -139,17 +139,20 @@ def grade(folder, out="grades.csv", feedback=None, jobs=None, timeout=check.DEFA
     jobs = jobs or os.cpu_count() or 1
     book = Gradebook(out, folder, feedback)
     left = [(i, s) for i, s in enumerate(found) if s.student not in book.rows]
+    # by the times a grader died checking them: none, once (checked again, alone), twice (not)
+    fresh, again, given_up = ([(i, s) for i, s in left if min(book.stops.get(s.student, 0), 2) == n]
+                              for n in (0, 1, 2))
     temp = os.path.realpath(tempfile.mkdtemp(prefix=TEMP_PREFIX))
     try:
         launcher = reference = None
-        if any(book.stops.get(s.student, 0) < 2 for _, s in left):
+        if fresh or again:
             hidden = [KIT, os.path.join(KIT, "aelab"), os.path.expanduser("~"), folder,
                       os.path.dirname(os.path.abspath(out)), *([feedback] if feedback else [])]
             launcher, reference = _checking(temp, hidden, jobs, no_sandbox)
         book.begin(temp)
         grading = _Grading(book, reference, launcher, temp, timeout,
                            max(len(s.student) for s in found))
-        return _grade_all(grading, len(found), left, jobs, timeout)
+        return _grade_all(grading, len(found), fresh, again, given_up, jobs, timeout)
     finally:
         shutil.rmtree(temp, ignore_errors=True)
 
@@ -170,16 +173,15 @@ def _checking(temp, hidden, jobs, no_sandbox):
     return supervise.Launcher(checker, reference.salt, box), reference
 
 
-def _grade_all(grading, total, left, jobs, timeout):
-    """Grades the students `left` ((index, Submission) pairs) of the class of `total`: those a
-    grader died on, alone and after the others; those it died on twice, not again."""
+def _grade_all(grading, total, fresh, again, given_up, jobs, timeout):
+    """Grades the students left of the class of `total`, each list of (index, Submission) pairs:
+    `fresh`, then `again`, those a grader died on, alone; `given_up`, those it died on twice,
+    get their row without a check."""
     book = grading.book
-    fresh = [(i, s) for i, s in left if not book.stops.get(s.student)]
-    again = [(i, s) for i, s in left if book.stops.get(s.student) == 1]
-    given_up = [s for _, s in left if book.stops.get(s.student, 0) > 1]
+    left = len(fresh) + len(again) + len(given_up)
     if book.resumed:
-        print(f"Resuming the grading in {book.out}: {total - len(left)} of {total} done; grading "
-              f"the other {len(left)}, {jobs} at a time, each TODO for at most {timeout:g} s",
+        print(f"Resuming the grading in {book.out}: {total - left} of {total} done; grading "
+              f"the other {left}, {jobs} at a time, each TODO for at most {timeout:g} s",
               flush=True)
         if again:
             print(f"The grader stopped while checking {', '.join(s.student for _, s in again)}: "
@@ -188,7 +190,7 @@ def _grade_all(grading, total, left, jobs, timeout):
         print(f"Grading {total} submissions, {jobs} at a time, each TODO for at most "
               f"{timeout:g} s", flush=True)
     try:
-        for submission in given_up:  # the grader died checking them alone too: no third try
+        for _, submission in given_up:  # the grader died checking them alone too: no third try
             grading.done(Graded(submission.student, None, 0.0,
                                 [f"{STOPPED}, twice: not checked again"]))
         grading.run(fresh, jobs)
