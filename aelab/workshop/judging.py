@@ -14,9 +14,9 @@ from aelab.workshop.observers import VARIABLES
 from aelab.workshop.source import Problem
 from aelab.workshop.supervise import CHANNEL
 
-# A row of the table: the TODO, its cell (one of CELLS) and what to say.
+# A row of the table: the TODO, its cell ("ok", "not filled", "wrong", "error" or "timeout")
+# and what to say.
 Row = collections.namedtuple("Row", "todo cell text")
-CELLS = ("ok", "not filled", "wrong", "error", "timeout")
 NOT_FILLED = "not filled in yet (saved?)"
 
 

@@ -153,10 +153,7 @@ def build(part, data=None):
 
 
 def write(folder, data=None):
-    """Writes every part's notebook into the handout folder; returns their file names."""
-    names = []
+    """Writes every part's notebook into the handout folder."""
     for part in PARTS:
         name, notebook = build(part, data)
         nbformat.write(notebook, os.path.join(folder, name))
-        names.append(name)
-    return names

@@ -207,13 +207,14 @@ class Sandbox:
                 shown.append(path)
         for name in ETC:
             args += _parents(f"/etc/{name}", made) + ["--ro-bind-try", f"/etc/{name}", f"/etc/{name}"]
-        for root in python_roots():
+        roots = python_roots()
+        for root in roots:
             if not any(_inside(root, folder) for folder in shown):
                 args += _parents(root, made) + ["--ro-bind", root, root]
                 shown.append(root)
         args += _parents(CHECKER, made) + ["--ro-bind", self.checker, CHECKER]
         needed = [entry for entry in map(os.path.abspath, filter(None, sys.path))
-                  if any(_inside(entry, root) for root in python_roots())]
+                  if any(_inside(entry, root) for root in roots)]
         for path in map(os.path.abspath, hidden):  # a kit installed among the packages, say
             if (os.path.isdir(path) and any(_inside(path, folder) for folder in shown)
                     and not any(_inside(entry, path) for entry in needed)):

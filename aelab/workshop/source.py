@@ -60,11 +60,11 @@ def files_of(todo):
     return list(dict.fromkeys(region.file for region in todo.regions))
 
 
-def handout_files(kit=KIT):
+def handout_files():
     """The kit files a handout holds, relative to the kit: the lab scripts and aelab/."""
     found = []
     for folder in ("aelab", WORKSHOP):
-        found += sorted(os.path.join(folder, name) for name in os.listdir(os.path.join(kit, folder))
+        found += sorted(os.path.join(folder, name) for name in os.listdir(os.path.join(KIT, folder))
                         if name.endswith(".py"))
     return list(SCRIPTS) + found
 

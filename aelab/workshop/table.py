@@ -35,9 +35,9 @@ def summary(rows):
 class Table:
     """The checker's table, a row at a time: TODO, slide section, file, result."""
 
-    def __init__(self, todos=TODOS):
-        self.title_width = max(width(todo.title) for todo in todos)
-        self.where_width = max(width(where(todo)) for todo in todos)
+    def __init__(self):
+        self.title_width = max(width(todo.title) for todo in TODOS)
+        self.where_width = max(width(where(todo)) for todo in TODOS)
 
     def header(self):
         return f"TODO  {pad('slide section', self.title_width)}  {pad('file', self.where_width)}  result"
