@@ -16,7 +16,7 @@ import time
 
 import filelock
 
-from aelab import LabError
+from aelab import LabError, paths
 
 LOCK_FILE = "run.lock"
 HOLDER_FILE = "run.holder"
@@ -63,9 +63,7 @@ class FolderLock:
                       f"(process {left['pid']}, started {left.get('started')})", file=sys.stderr)
             me = {"pid": os.getpid(), "host": socket.gethostname(),
                   "started": time.strftime("%Y-%m-%d %H:%M:%S")}
-            with open(self.holder_path + ".tmp", "w", encoding="utf-8") as f:
-                json.dump(me, f)
-            os.replace(self.holder_path + ".tmp", self.holder_path)
+            paths.write_whole(self.holder_path, json.dumps(me))
         except BaseException:
             self._lock.release()
             raise

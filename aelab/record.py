@@ -10,7 +10,7 @@ import csv
 import json
 import os
 
-from aelab import figures, input_data, kinds
+from aelab import figures, input_data, kinds, paths
 
 # How each epoch was trained: a resume may change these, and says so; record.csv keeps each
 # epoch's, and model_config.json the epochs of each value (its "trained_with").
@@ -121,16 +121,7 @@ def save_config(folder, kind, n_code, **settings):
     """Writes what a reload needs (which kind of model, n_code, settings) into folder."""
     config = dict(model=kind.name, n_code=int(n_code), **settings)
     path = os.path.join(folder, CONFIG_FILE)
-    tmp = path + ".tmp"
-    try:
-        with open(tmp, "w", encoding="utf-8") as f:
-            json.dump(config, f, indent=2, sort_keys=True)
-            f.write("\n")
-        os.replace(tmp, path)
-    except OSError:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
+    paths.write_whole(path, json.dumps(config, indent=2, sort_keys=True) + "\n")
     return path
 
 

@@ -12,7 +12,7 @@ import tempfile
 import numpy as np
 import pytest
 
-from aelab import LabError
+from aelab import LabError, paths
 from aelab.workshop import grade, gradebook, judging, sandbox, submissions, supervise
 from aelab.workshop.supervise import CHANNEL
 from aelab.workshop.todos import TODOS
@@ -351,9 +351,9 @@ def test_a_table_open_in_excel_stops_the_grading_with_one_line(tmp_path, monkeyp
 
 def test_a_failed_write_leaves_the_table_as_it_was(tmp_path):
     path = tmp_path / "grades.csv"
-    gradebook.write_whole(str(path), "old\n")
+    paths.write_whole(str(path), "old\n")
     with pytest.raises(UnicodeEncodeError):
-        gradebook.write_whole(str(path), "한글\n", encoding="ascii")
+        paths.write_whole(str(path), "한글\n", encoding="ascii")
     assert path.read_text(encoding="utf-8-sig") == "old\n" and os.listdir(tmp_path) == ["grades.csv"]
 
 

@@ -25,31 +25,14 @@ import tempfile
 import threading
 
 from aelab import LabError
+from aelab.paths import write_whole
 from aelab.workshop.todos import TODOS
 
 HEADER = ["student", *(f"todo_{todo.number}" for todo in TODOS), "ok", "seconds", "note"]
 JOURNAL = ".progress"
 STOPPED = "the grader stopped while checking this submission"
+EXCEL = "utf-8-sig"  # grades.csv and the feedback: UTF-8 that Excel and Notepad know as such
 TEMP_PREFIX = "aelab-grade-"  # a grading's private folder, in the system's temporary folder
-
-
-def write_whole(path, text, encoding="utf-8-sig"):
-    """Writes text to path through a file beside it renamed over it: path is whole, old or new."""
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    f = tempfile.NamedTemporaryFile("w", encoding=encoding, newline="", dir=folder,
-                                    prefix=os.path.basename(path) + ".", suffix=".part",
-                                    delete=False)
-    try:
-        with f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(f.name, path)
-    except BaseException:
-        if os.path.exists(f.name):
-            os.remove(f.name)
-        raise
 
 
 def record(graded):
@@ -99,7 +82,7 @@ class Gradebook:
         if not os.path.exists(self.out):
             return {}
         try:
-            with open(self.out, newline="", encoding="utf-8-sig") as f:
+            with open(self.out, newline="", encoding=EXCEL) as f:
                 table = list(csv.reader(f))
         except (OSError, UnicodeDecodeError, csv.Error) as e:
             raise LabError(f"{self.out} cannot be read ({e}); delete {self.journal} to grade the "
@@ -126,7 +109,8 @@ class Gradebook:
             self.rows[graded.student] = record(graded)
             try:
                 if self.feedback:
-                    write_whole(os.path.join(self.feedback, f"{graded.student}.txt"), feedback_text)
+                    write_whole(os.path.join(self.feedback, f"{graded.student}.txt"), feedback_text,
+                                EXCEL)
                 self._write_table()
             except OSError as e:
                 raise LabError(f"cannot write {e.filename or self.out} ({e.strerror}); close it "
@@ -153,13 +137,12 @@ class Gradebook:
     def _write_table(self):
         text = io.StringIO()
         csv.writer(text).writerows([HEADER, *self.records()])
-        write_whole(self.out, text.getvalue())
+        write_whole(self.out, text.getvalue(), EXCEL)
 
     def _write_journal(self):
         journal = dict(self._class, temp=self._temp, stops=self.stops,
                        checking=sorted(self._checking))
-        write_whole(self.journal, json.dumps(journal, ensure_ascii=False, indent=1) + "\n",
-                    encoding="utf-8")
+        write_whole(self.journal, json.dumps(journal, ensure_ascii=False, indent=1) + "\n")
 
 
 def _remove_temp(folder):
