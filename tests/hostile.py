@@ -9,7 +9,7 @@ CONNECTED, ALLOCATED) when it was not. Processes it leaves carry MARKER in
 their command line, for the test to look for afterwards.
 """
 
-import glob
+import itertools
 import json
 import os
 import re
@@ -17,7 +17,7 @@ import socket
 import textwrap
 import threading
 
-from aelab.workshop.source import files_of
+from aelab.workshop.source import files_of, marks, stub
 from aelab.workshop.todos import TODOS
 
 MARKER = "aelab-hostile"
@@ -34,29 +34,40 @@ _out = _frame.f_locals["out"]
 
 
 def put_in_todo(folder, number, code):
-    """Puts lines at the top of TODO number's first region in folder, indented as the region."""
-    for path in files_of(TODOS[number - 1]):
-        full = os.path.join(folder, path)
-        with open(full, encoding="utf-8") as f:
-            text = f.read()
-        mark = re.search(rf"^( *)# TODO {number}: .*\n(?:\1# .*\n)*?\1# Hint: .*\n", text, re.M)
-        if mark:
-            lines = textwrap.indent(textwrap.dedent(code).strip() + "\n", mark.group(1))
-            with open(full, "w", encoding="utf-8") as f:
-                f.write(text[:mark.end()] + lines + text[mark.end():])
+    """Puts lines at the top of TODO number's first region in folder (after its hints), indented
+    as the region."""
+    todo = TODOS[number - 1]
+    for path in files_of(todo):
+        lines = _read(folder, path).split("\n")
+        found = marks("\n".join(lines), number)
+        if found:
+            start, inner = found[0]
+            at = start - 1 + len(list(itertools.takewhile(lambda line: line.strip().startswith("#"),
+                                                          inner)))
+            indent = re.match(r" *", lines[start - 2]).group(0)
+            lines[at:at] = textwrap.indent(textwrap.dedent(code).strip(), indent).split("\n")
+            _write(folder, path, "\n".join(lines))
             return
     raise AssertionError(f"no TODO {number} in {folder}")
 
 
 def fill_with_pass(folder):
     """Fills every TODO of a handout with `pass`: lines that run and compute nothing."""
-    for path in glob.glob(os.path.join(folder, "**", "*.py"), recursive=True):
-        with open(path, encoding="utf-8") as f:
-            text = f.read()
-        filled = re.sub(r'^( *)raise SystemExit\("TODO \d+ \(.*\) is not filled in yet: .*"\)$',
-                        r"\1pass", text, flags=re.M)
-        with open(path, "w", encoding="utf-8") as f:
-            f.write(filled)
+    for todo in TODOS:
+        for region in todo.regions:
+            text = _read(folder, region.file)
+            _write(folder, region.file, re.sub(rf"^( *){re.escape(stub(todo, region))}$", r"\1pass",
+                                               text, flags=re.M))
+
+
+def _read(folder, path):
+    with open(os.path.join(folder, path), encoding="utf-8") as f:
+        return f.read()
+
+
+def _write(folder, path, text):
+    with open(os.path.join(folder, path), "w", encoding="utf-8") as f:
+        f.write(text)
 
 
 def forge_empty():

@@ -10,6 +10,9 @@ every other character is as printed.
 import os
 import re
 
+from aelab.workshop.source import files_of, marks
+from aelab.workshop.todos import TODOS
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 SEED = os.path.join(HERE, "..", "..", "shared", "seed", "kcc2019_autoencoder_tutorial.md")
 COPY = os.path.join(HERE, "slides", "kcc2019_lab_half.md")
@@ -74,24 +77,19 @@ def slide_answers():
 
 def type_into(folder, number, regions):
     """Replaces the code between TODO `number`'s marks (its hints stay) with the given lines,
-    region by region, at each region's indent, as a student types them over the stub.
-
-    The TODO's regions are in one file, in the order the file has them.
-    """
+    region by region in the order of the TODO's files and of the marks in each, at each
+    region's indent, as a student types them over the stub."""
     regions = list(regions)
-    for path in sorted({os.path.join(here, name) for here, _, names in os.walk(folder)
-                        for name in names if name.endswith(".py")}):
-        with open(path, encoding="utf-8") as f:
+    for path in files_of(TODOS[number - 1]):
+        with open(os.path.join(folder, path), encoding="utf-8") as f:
             lines = f.read().split("\n")
-        marks = [i for i, line in enumerate(lines)
-                 if re.match(rf"\s*# TODO {number}(: | 끝)", line)]
-        if not marks:
-            continue
-        for start, end in reversed(list(zip(marks[::2], marks[1::2]))):
-            indent = re.match(r"\s*", lines[start]).group(0)
-            hints = [line for line in lines[start + 1:end] if line.strip().startswith("#")]
-            typed = [indent + line if line.strip() else "" for line in regions.pop()]
-            lines[start + 1:end] = hints + typed
-        with open(path, "w", encoding="utf-8") as f:
+        found = marks("\n".join(lines), number)
+        typed, regions = regions[:len(found)], regions[len(found):]
+        for (start, inner), code in reversed(list(zip(found, typed))):
+            indent = re.match(r"\s*", lines[start - 2]).group(0)
+            hints = [line for line in inner if line.strip().startswith("#")]
+            lines[start - 1:start - 1 + len(inner)] = hints + [indent + line if line.strip() else ""
+                                                               for line in code]
+        with open(os.path.join(folder, path), "w", encoding="utf-8") as f:
             f.write("\n".join(lines))
     assert not regions, f"TODO {number}: regions left over"
