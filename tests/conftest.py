@@ -16,7 +16,7 @@ import pytest  # noqa: E402
 
 from datasets import FASHION_DIR, write_idx_dataset  # noqa: E402
 from kernels import Kernel  # noqa: E402
-from running import REPO, run_main  # noqa: E402
+from running import REPO, quick, run_main  # noqa: E402
 from shared import TrainedRuns, once_per_session  # noqa: E402
 
 
@@ -67,8 +67,7 @@ def trained(tmp_path_factory):
     def make(base):
         data = str(base / "data")
         write_idx_dataset(data)  # its own, so that the runs' recorded data folder stays theirs
-        options = ["--data-dir", data, "--validation-size", 500, "--steps-per-epoch", 5,
-                   "--seed", 1, "--no-show"]
+        options = [*quick(data), "--no-show"]
         deep = run_main("autoencoder_mnist.py", 2, "--epochs", 3, *options, cwd=base)
         noisy = run_main("denoising_autoencoder_mnist.py", 2, "--epochs", 1, *options, cwd=base)
         return {"deep": deep._asdict(), "denoising": noisy._asdict()}

@@ -6,6 +6,7 @@ display; in a new process (`run_process`, `run_scripts`) only where the process
 boundary is what a test is about: signals, exit statuses, what reaches the terminal.
 """
 
+import ast
 import collections
 import contextlib
 import csv
@@ -29,6 +30,12 @@ EXTRACTING = r"(?:Extracting \S+\n){4}"  # what reading the data prints first, a
 POSIX_ONLY = pytest.mark.skipif(os.name == "nt", reason="POSIX signals and terminals")
 
 LINUX_ONLY = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+
+
+def parse(path):
+    """The syntax tree of a file of the kit (path relative to it)."""
+    with open(os.path.join(REPO, path), encoding="utf-8") as f:
+        return ast.parse(f.read())
 
 # Interrupting a child as a user does: Ctrl-C where signals are POSIX's, to a child that takes
 # it as a program started from a terminal does (a suite run in the background, under nohup

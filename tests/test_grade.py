@@ -124,7 +124,7 @@ def test_grading_a_class(tmp_path, handouts):
     assert re.search(r"^  10  loss function +2 of 5$", table, re.M), table  # s01, s03
 
     # A correct zip with a top folder; an unfilled folder.
-    assert cells(rows["s01"]) == OK and rows["s01"]["ok"] == "10"
+    assert cells(rows["s01"]) == OK and rows["s01"]["ok"] == str(N)
     assert "handout found in practice/" in rows["s01"]["note"]
     assert cells(rows["s02"]) == ["not filled"] * N and rows["s02"]["ok"] == "0"
 

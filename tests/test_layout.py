@@ -8,15 +8,8 @@ import sys
 
 import pytest
 
-from running import REPO
-
-LAB_SCRIPTS = ("basic_autoencoder.py", "autoencoder_mnist.py", "denoising_autoencoder_mnist.py",
-               "ae_vs_pca.py", "dn_ae_test.py")
-
-
-def parse(path):
-    with open(os.path.join(REPO, path), encoding="utf-8") as f:
-        return ast.parse(f.read())
+from aelab.workshop.source import SCRIPTS
+from running import REPO, parse
 
 
 def test_the_light_modules_import_what_they_need_and_no_tensorflow():
@@ -30,7 +23,6 @@ def test_the_light_modules_import_what_they_need_and_no_tensorflow():
 
 
 def test_aelab_has_no_import_circle():
-    import ast
     imports = {}
     for folder, _, files in os.walk(os.path.join(REPO, "aelab")):
         for name in files:
@@ -111,7 +103,7 @@ def _depth(statements):
     return deepest
 
 
-@pytest.mark.parametrize("script", LAB_SCRIPTS)
+@pytest.mark.parametrize("script", SCRIPTS)
 def test_lab_script_functions_are_short_and_shallow(script):
     """At most 60 lines and 4 levels of nesting (the slides' loop: graph, session, epoch, step)."""
     for node in ast.walk(parse(script)):

@@ -7,15 +7,8 @@ import shutil
 import numpy as np
 import pytest
 
-from running import REPO, run_main, run_process
-
-LAB_SCRIPTS = ("basic_autoencoder.py", "autoencoder_mnist.py", "denoising_autoencoder_mnist.py",
-               "ae_vs_pca.py", "dn_ae_test.py")
-
-
-def parse(path):
-    with open(os.path.join(REPO, path), encoding="utf-8") as f:
-        return ast.parse(f.read())
+from aelab.workshop.source import SCRIPTS
+from running import REPO, parse, run_main, run_process
 
 
 def code_lines(path):
@@ -215,7 +208,7 @@ def test_corrupt_input_draws_integers_0_or_1_as_on_the_slide():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("script", LAB_SCRIPTS)
+@pytest.mark.parametrize("script", SCRIPTS)
 def test_help_is_the_first_screen_without_tensorflow_start_up_lines(script, tmp_path):
     result = run_process(script, "--help", cwd=tmp_path)
     assert result.stdout.startswith("usage: ")
