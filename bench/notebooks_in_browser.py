@@ -8,9 +8,9 @@ suggest for a slow laptop), starts `jupyter notebook` in it, and opens each
 notebook in a headless Chromium (Debian's chromium and chromium-driver, driven
 by selenium). It runs the page's own Run > Run All Cells, takes a screenshot
 while an epoch trains (the progress line inside the cell) and one of the whole
-page when the kernel is idle again, and says, for each notebook, what its cells
-wrote to standard error (pink on the page) and whether the check table's
-columns line up. A script to run by hand and look at, not a test: it needs
+page when the kernel is idle again (where to look whether the check table's
+columns line up), and says, for each notebook, what its cells wrote to standard
+error (pink on the page). A script to run by hand and look at, not a test: it needs
 chromium, chromium-driver, fonts-noto-cjk (apt) and selenium, notebook (pip).
 """
 
@@ -104,7 +104,7 @@ def run_notebook(driver, port, name, out):
     from selenium.webdriver.common.by import By
     driver.get(f"http://127.0.0.1:{port}/notebooks/{name}")
     deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:  # the kernel is ready when its status says so
+    while time.monotonic() < deadline:  # the page is drawn: its first cell is there
         if driver.execute_script("return !!document.querySelector('.jp-Notebook .jp-Cell')"):
             break
         time.sleep(1)
