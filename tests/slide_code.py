@@ -33,9 +33,9 @@ def lab_text():
     return copy
 
 
-def code_after(heading, text=None):
+def code_after(heading):
     """The lines of the first code block after the line that starts with `heading`."""
-    text = lab_text() if text is None else text
+    text = lab_text()
     after = text[text.index("\n" + heading) + 1:]
     block = re.search(r"^```\n(.*?)^```", after, re.M | re.S).group(1)
     return block.rstrip("\n").split("\n")
