@@ -14,6 +14,7 @@ import importlib
 import io
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -180,6 +181,23 @@ def epochs_kept(logdir):
 def quick(data):
     """Options for a short run on the small dataset: 5,000 training images, 500 validation."""
     return ["--data-dir", data, "--validation-size", 500, "--steps-per-epoch", 5, "--seed", 1]
+
+
+def rows_of(output):
+    """{TODO number: result} from the checker's table."""
+    rows = {}
+    for line in output.splitlines():
+        match = re.match(r"^\s*(\d+)  .*?\S  +(\S.*)$", line)
+        if match and not line.startswith("TODO"):
+            rows[int(match.group(1))] = re.split(r"\s{2,}", line.strip())[-1]
+    return rows
+
+
+def check_in(folder, *args):
+    """`python -m aelab.workshop check` as a student runs it, inside the folder: (status, rows, output)."""
+    result = run_process(["-m", "aelab.workshop", "check", *map(str, args)], cwd=folder,
+                         check=False)
+    return result.returncode, rows_of(result.stdout), result.stdout + result.stderr
 
 
 def student_copy(folder, into):

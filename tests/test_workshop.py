@@ -18,30 +18,14 @@ from running import (
     INTERRUPT,
     POSIX_ONLY,
     REPO,
+    check_in,
     edit,
+    rows_of,
     run_main,
-    run_process,
     run_scripts,
     script_env,
     student_copy,
 )
-
-
-def rows_of(output):
-    """{TODO number: result} from the checker's table."""
-    rows = {}
-    for line in output.splitlines():
-        match = re.match(r"^\s*(\d+)  .*?\S  +(\S.*)$", line)
-        if match and not line.startswith("TODO"):
-            rows[int(match.group(1))] = re.split(r"\s{2,}", line.strip())[-1]
-    return rows
-
-
-def check_in(folder, *args):
-    """`python -m aelab.workshop check` as a student runs it, inside the folder: (status, rows, output)."""
-    result = run_process(["-m", "aelab.workshop", "check", *map(str, args)], cwd=folder,
-                         check=False)
-    return result.returncode, rows_of(result.stdout), result.stdout + result.stderr
 
 
 def test_handout_holds_the_lab_data_readme_and_a_marked_stub_per_todo(handout, small_dataset):
