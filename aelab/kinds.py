@@ -30,7 +30,10 @@ class Kind:
     recorded layer widths a resume must keep and a reload builds, each with how
     many it has; corrupted: its encoder sees corrupted input, in validation and
     test too (the denoising autoencoder); details: (config) -> what else its
-    label says ("25% masking").
+    label says ("25% masking"); score: (x, n_code, phase_train, config) -> (code, output, score),
+    its inference graph with each image's anomaly score, (batch,) float32, larger for an image it
+    reconstructs worse (a VAE's negative ELBO, say); None for `build`'s graph scored by the squared
+    reconstruction error (see `scored`).
     """
 
     name: str
@@ -42,10 +45,20 @@ class Kind:
     architecture: dict = dataclasses.field(default_factory=dict)
     corrupted: bool = False
     details: Callable = lambda config: []
+    score: Callable = None
 
     def default_logdir(self, n_code):
         """A run's folder when --logdir does not name one: mnist_autoencoder_hidden=2_logs, say."""
         return self.logdir.format(n_code=n_code)
+
+    def scored(self, x, n_code, phase_train, config):
+        """(code, output, score): the inference graph with each image's anomaly score (the kind's
+        `score`, or the squared distance between the image and its reconstruction)."""
+        if self.score is not None:
+            return self.score(x, n_code, phase_train, config)
+        import tensorflow.compat.v1 as tf
+        code, output = self.build(x, n_code, phase_train, config)
+        return code, output, tf.reduce_sum(tf.square(output - x), axis=1)
 
     def check(self, config):
         """ValueError unless config's n_code and architecture are positive whole numbers, as many
