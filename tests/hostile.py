@@ -180,6 +180,35 @@ raise RuntimeError("daemon " + str(_pid) + " started")
 """
 
 
+def keyring(call):
+    """A call to the kernel's keyrings, by its number: "keyctl" reads the id of the session
+    keyring (the grader's, where it has one), "add_key" adds a key to it."""
+    return f"""
+import ctypes as _ctypes, os as _os, platform as _platform
+_number = {{"x86_64": {{"keyctl": 250, "add_key": 248}},
+           "aarch64": {{"keyctl": 219, "add_key": 217}}}}[_platform.machine()][{call!r}]
+_args = {{"keyctl": (0, -3, 0), "add_key": (b"user", b"aelab-hostile", b"planted", 7, -3)}}[{call!r}]
+_libc = _ctypes.CDLL(None, use_errno=True)
+_got = _libc.syscall(_ctypes.c_long(_number), *_args)
+if _got == -1:
+    raise RuntimeError("blocked: " + _os.strerror(_ctypes.get_errno()))
+raise RuntimeError("LEAK key " + str(_got))
+"""
+
+
+def memfd(mib=64):
+    """Memory in a memfd, which no limit of the process counts."""
+    return f"""
+import os as _os
+try:
+    _fd = _os.memfd_create("aelab-hostile")
+    _os.ftruncate(_fd, {mib} << 20)
+except OSError as _e:
+    raise RuntimeError("blocked: " + type(_e).__name__)
+raise RuntimeError("ALLOCATED memfd of {mib} MiB")
+"""
+
+
 def fork_loop(count=200):
     """Starts `count` processes that sleep."""
     return f"""

@@ -7,7 +7,7 @@ as grade does (the checker's private copy in CHECKER, with this file in it; a
 copy of a handout in COPY), runs this file inside it, and prints, as JSON,
 what the process inside saw: its user, capabilities, limits, processes, files,
 which of PATH it can read, and its network interfaces, with the
-sandbox's uids and command line.
+sandbox's uids and command line, and what the calls the seccomp filter denies gave.
 """
 
 import json
@@ -22,6 +22,30 @@ def readable(path):
         return True
     except OSError:
         return False
+
+
+def denied_calls():
+    """{call: what it gave} for the kernel's keyrings, memfd and System V shared memory: an errno
+    name where the call failed, "made" where it did not."""
+    import ctypes
+    import errno
+    import platform
+    libc = ctypes.CDLL(None, use_errno=True)
+    numbers = {"x86_64": {"keyctl": 250, "add_key": 248, "shmget": 29},
+               "aarch64": {"keyctl": 219, "add_key": 217, "shmget": 194}}[platform.machine()]
+    args = {"keyctl": (0, -3, 0),  # KEYCTL_GET_KEYRING_ID of the session keyring, made if none
+            "add_key": (b"user", b"aelab-probe", b"secret", 6, -3),
+            "shmget": (0, 1 << 20, 0o1600)}  # IPC_PRIVATE, IPC_CREAT | 0600
+    said = {}
+    for name, number in numbers.items():
+        done = libc.syscall(ctypes.c_long(number), *args[name])
+        said[name] = errno.errorcode[ctypes.get_errno()] if done == -1 else "made"
+    try:
+        os.close(os.memfd_create("aelab-probe"))
+        said["memfd_create"] = "made"
+    except OSError as e:
+        said["memfd_create"] = errno.errorcode[e.errno]
+    return said
 
 
 def inside(confinement, paths):
@@ -40,7 +64,7 @@ def inside(confinement, paths):
             "limits": {name: resource.getrlimit(getattr(resource, name))[0]
                        for name in json.loads(confinement)["limits"]},
             "readable": [path for path in paths if readable(path)], "stdin": sys.stdin.read(),
-            "interfaces": [name for _, name in socket.if_nameindex()]}
+            "interfaces": [name for _, name in socket.if_nameindex()], "calls": denied_calls()}
 
 
 def outside(checker, copy, paths):

@@ -449,6 +449,23 @@ def test_an_older_bubblewrap_makes_a_sandbox_without_what_it_lacks(tmp_path, mon
         sandbox.Sandbox(checker)
 
 
+def test_a_machine_the_seccomp_filter_has_no_numbers_for_is_told_so(tmp_path, monkeypatch):
+    require_bwrap()
+    checker = supervise.copy_checker(str(tmp_path / "checker"))
+    command, fds = sandbox.Sandbox(checker).command(["true"])
+    for fd in fds:
+        os.close(fd)
+    assert "--seccomp" in command  # this machine's
+    monkeypatch.setattr(sandbox.seccomp.platform, "machine", lambda: "riscv64")
+    box = sandbox.Sandbox(checker)
+    command, fds = box.command(["true"])
+    assert "--seccomp" not in command and fds == []
+    assert box.notes == ["note: no seccomp filter on this machine (riscv64, or a kernel without "
+                         "seccomp): students' lines can use the kernel's keyrings and memfd "
+                         "memory, outside the limits; grade on x86_64 or aarch64 Linux to close "
+                         "them"]
+
+
 def probe_the_sandbox(python, user=()):
     """What a process in the sandbox saw (tests/sandbox_probe.py), the grader being `user`."""
     base = tempfile.mkdtemp(prefix="aelab-probe-")  # in /tmp, where any user may go
@@ -479,6 +496,8 @@ def check_what_it_saw(seen):
     assert len(seen["pids"]) <= 3  # bwrap's init, this process (and its reaper): no other
     assert seen["limits"] == seen["expected"] and seen["stdin"] == ""
     assert seen["interfaces"] == ["lo"]  # a network of its own, with nothing beyond it
+    # no keyring to read or fill, no memory outside the limits (the seccomp filter)
+    assert seen["calls"] == dict.fromkeys(["keyctl", "add_key", "shmget", "memfd_create"], "EPERM")
 
 
 def test_the_kit_is_hidden_even_where_installed_among_this_pythons_packages(tmp_path):

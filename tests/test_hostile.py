@@ -1,7 +1,7 @@
 """A class of hostile students graded as root with the sandbox: forgers, intruders, hogs, a daemon,
-a fork loop, a link. Every attack is contained and reported in its row; the honest student's row
-is whole; nothing outside the students' copies and the output files changes; nothing is left
-running. The class is graded once."""
+a fork loop, the kernel's keyrings, memfd, a link. Every attack is contained and reported in its
+row; the honest student's row is whole; nothing outside the students' copies and the output files
+changes; nothing is left running. The class is graded once."""
 
 import json
 import os
@@ -44,7 +44,11 @@ def attacks(kit, home, room, out, port):
                   2: (hostile.kill_grader(), "PermissionError: "),
                   3: (hostile.hog(), blocked + "MemoryError"),
                   4: (hostile.daemon(str(out / "grades.csv")), "RuntimeError: daemon "),
-                  10: (hostile.fork_loop(), "RuntimeError: forked ")},
+                  10: (hostile.fork_loop(), "RuntimeError: forked "),
+                  # the kernel's keyrings and memory outside the limits (the seccomp filter)
+                  5: (hostile.keyring("keyctl"), blocked + "Operation not permitted"),
+                  6: (hostile.keyring("add_key"), blocked + "Operation not permitted"),
+                  7: (hostile.memfd(), blocked + "PermissionError")},
     }
 
 

@@ -16,6 +16,9 @@ Debian and Ubuntu package `bubblewrap`; no daemon, nothing setuid), with:
   the reference, the output files) is there;
 - standard input from /dev/null, a session of its own (no terminal), and,
   as bwrap does, no new privileges from exec;
+- a seccomp filter (seccomp.py) denying the kernel's keyrings, memfd and
+  the other memory no limit counts, where the machine can apply one (grade
+  says where it cannot);
 - in the process, before anything else (confine): limits on its address
   space, file size, CPU time, processes and core dumps; then, where `grade`
   runs as root, a uid and gid of its own (one per job slot, no groups, no
@@ -35,6 +38,7 @@ import subprocess
 import sys
 
 from aelab import LabError
+from aelab.workshop import seccomp
 
 MISSING = ("grading runs each student's code in a sandbox: install bubblewrap (sudo apt install "
            "bubblewrap), or pass --no-sandbox for submissions you trust")
@@ -165,6 +169,7 @@ class Sandbox:
                            f"needs {_dotted(OLDEST)} or later): install a newer one, or pass "
                            f"--no-sandbox for submissions you trust")
         self.uids = _free_ids(slots) if os.geteuid() == 0 else None
+        self.filter = seccomp.program() if _seccomp_here() else None
         self.notes = self._shortcomings()
         self._view = self._namespaces() + self._files(hidden) + self._environment()
 
@@ -178,6 +183,11 @@ class Sandbox:
         if self.version < NO_USERNS and not self.uids:
             notes.append(f"note: bubblewrap {_dotted(self.version)} cannot keep students' lines "
                          f"from making user namespaces ({_dotted(NO_USERNS)} can)")
+        if self.filter is None:
+            notes.append(f"note: no seccomp filter on this machine ({seccomp.machine()}, or a "
+                         f"kernel without seccomp): students' lines can use the kernel's keyrings "
+                         f"and memfd memory, outside the limits; grade on x86_64 or aarch64 Linux "
+                         f"to close them")
         return notes
 
     def _sized(self, size):
@@ -238,6 +248,9 @@ class Sandbox:
         the descriptors bwrap copies its files from, for the caller to close once it started)."""
         args, fds = [], []
         try:
+            if self.filter is not None:
+                fds.append(_pipe_of(self.filter))
+                args += ["--seccomp", str(fds[-1])]
             for here, _, files in os.walk(folder) if folder else [(None, [], [])]:
                 rel = os.path.relpath(here, folder) if here else "."
                 target = WORK if rel == "." else posixpath.join(WORK, *rel.split(os.sep))
@@ -251,6 +264,25 @@ class Sandbox:
                 os.close(fd)
             raise
         return [*self._view, *args, "--chdir", WORK, "--", *inside], fds
+
+
+def _pipe_of(data):
+    """The reading end of a pipe holding data (at most a pipe's buffer), its writing end closed."""
+    read, write = os.pipe()
+    try:
+        os.write(write, data)
+    finally:
+        os.close(write)
+    return read
+
+
+def _seccomp_here():
+    """True where the kernel can filter a process's system calls (its status tells of seccomp)."""
+    try:
+        with open("/proc/self/status") as f:
+            return any(line.startswith("Seccomp:") for line in f)
+    except OSError:
+        return False
 
 
 def _parents(path, made):

@@ -94,12 +94,15 @@ def copy_checker(into):
 def probe(box):
     """Raises LabError, naming the fix, unless a sandbox starts here and confines its process."""
     confine = json.dumps(box.confinement(0, START_CPU))
-    command, _ = box.command(python_command(box.CHECKER, "sandbox", [confine]))
+    command, fds = box.command(python_command(box.CHECKER, "sandbox", [confine]))
     try:
         done = subprocess.run(command, stdin=subprocess.DEVNULL, capture_output=True,
-                              timeout=START_TIMEOUT)
+                              timeout=START_TIMEOUT, pass_fds=fds)
     except subprocess.TimeoutExpired:
         raise sandbox.unable(f"it did not start in {START_TIMEOUT:g} s") from None
+    finally:
+        for fd in fds:
+            os.close(fd)
     if done.returncode != 0:
         said = done.stderr.decode("utf-8", "replace").strip().splitlines() or [
             f"exit status {done.returncode}"]
