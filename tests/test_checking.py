@@ -173,6 +173,38 @@ def test_ends_and_timeouts():
     assert {kind(outcome) for outcome in nothing.values()} == {"no start"}
 
 
+class SlowChild(FakeChild):
+    """A checking process whose every line comes just inside the time limit (on a fake clock)."""
+
+    def __init__(self, lines, clock, each):
+        super().__init__(lines)
+        self.clock, self.each = clock, each
+
+    def next(self, timeout):
+        if timeout < self.each:
+            self.clock[0] += max(timeout, 0.0)
+            return supervise._Child.TIMED_OUT
+        self.clock[0] += self.each
+        return super().next(timeout)
+
+
+def test_a_students_checks_end_at_their_bound_whatever_their_lines_do(monkeypatch):
+    """Every line 9 s after the last, inside the TODO's limit of 10 s, and TODO 2's lines making
+    the process start again: at the bound of 50 s in all, the TODOs left end "bound", and their
+    rows say so."""
+    clock = [0.0]
+    monkeypatch.setattr(supervise.time, "monotonic", lambda: clock[0])
+    launcher, settled = FakeLauncher(with_lines_in(2, [b"garbage\n"])), {}
+    start = launcher.start
+    launcher.start = lambda *args: SlowChild(start(*args).lines, clock, 9.0)
+    supervise.check_todos(launcher, "folder", NUMBERS, 10, settled.__setitem__, bound=50)
+    assert clock[0] == 50 and launcher.started == [NUMBERS, NUMBERS[1:]]
+    assert kind(settled[1]) == "result" and all(kind(settled[n]) == "bound" for n in NUMBERS[1:])
+    row = judging.judge(TODOS[1], settled[2], {"k": [1, "{got}", None, "value"]})
+    assert row.cell == "timeout" and row.text == ("not checked: this student's checks ran past "
+                                                  "their bound of 50 s in all")
+
+
 # ---------------------------------------------------------------- the judge
 
 

@@ -32,10 +32,11 @@ DEFAULT_TIMEOUT = 60.0  # seconds one TODO's checks may take
 
 
 def check_folder(folder, reference, launcher, todos=TODOS, timeout=DEFAULT_TIMEOUT, on_row=None,
-                 slot=0):
+                 slot=0, bound=None):
     """The rows of the todos of the handout in folder, in order; on_row(row) as each is known.
 
-    launcher starts its checking processes (supervise.Launcher); slot: the job slot it takes.
+    launcher starts its checking processes (supervise.Launcher); slot: the job slot it takes;
+    bound: the seconds all its checks may take (supervise.check_todos).
     """
     handout = Handout(folder, TODOS)
     rows = {todo.number: without_a_run(handout, todo) for todo in todos}
@@ -55,7 +56,7 @@ def check_folder(folder, reference, launcher, todos=TODOS, timeout=DEFAULT_TIMEO
 
     show_ready()
     supervise.check_todos(launcher, folder, [n for n, row in rows.items() if row is None], timeout,
-                      done, slot)
+                          done, slot, bound)
     return [rows[todo.number] for todo in todos]
 
 

@@ -35,6 +35,7 @@ from aelab.workshop.table import Table, summary
 from aelab.workshop.todos import TODOS
 
 Graded = collections.namedtuple("Graded", "student rows seconds notes")
+BOUND = 5  # a student's checks take at most this many TODOs' time limits in all, restarts included
 
 
 def grade_one(submission, into, reference, launcher, timeout, slot=0):
@@ -52,7 +53,8 @@ def grade_one(submission, into, reference, launcher, timeout, slot=0):
         notes += check.notes(into, reference)
         if os.path.exists(os.path.join(into, REFERENCE_FILE)):  # the student's: not used, not shown
             os.remove(os.path.join(into, REFERENCE_FILE))
-        rows = check.check_folder(into, reference, launcher, TODOS, timeout, slot=slot)
+        rows = check.check_folder(into, reference, launcher, TODOS, timeout, slot=slot,
+                                  bound=BOUND * timeout)
     except Ungradable as e:
         rows, notes = None, [str(e)]
     except supervise.Stopped:
@@ -181,14 +183,12 @@ def _grade_all(grading, total, fresh, again, given_up, jobs, timeout):
     left = len(fresh) + len(again) + len(given_up)
     if book.resumed:
         print(f"Resuming the grading in {book.out}: {total - left} of {total} done; grading "
-              f"the other {left}, {jobs} at a time, each TODO for at most {timeout:g} s",
-              flush=True)
+              f"the other {left}, {jobs} at a time, {_bounds(timeout)}", flush=True)
         if again:
             print(f"The grader stopped while checking {', '.join(s.student for _, s in again)}: "
                   f"each is checked again, alone, after the others", flush=True)
     else:
-        print(f"Grading {total} submissions, {jobs} at a time, each TODO for at most "
-              f"{timeout:g} s", flush=True)
+        print(f"Grading {total} submissions, {jobs} at a time, {_bounds(timeout)}", flush=True)
     try:
         for _, submission in given_up:  # the grader died checking them alone too: no third try
             grading.done(Graded(submission.student, None, 0.0,
@@ -207,6 +207,11 @@ def _grade_all(grading, total, fresh, again, given_up, jobs, timeout):
     print(f"Wrote {book.out}" + (f" and {len(records)} feedback files in {book.feedback}"
                                  if book.feedback else ""))
     return 0
+
+
+def _bounds(timeout):
+    """What the start line says of the time limits."""
+    return f"each TODO for at most {timeout:g} s, each student for at most {BOUND * timeout:g} s"
 
 
 def _as_done(futures):

@@ -263,25 +263,30 @@ def _ended(kind, status=None, seconds=None):
     return {"observations": {}, "end": {"kind": kind, "status": status, "seconds": seconds}}
 
 
-def check_todos(launcher, folder, numbers, timeout, on_result, slot=0):
+def check_todos(launcher, folder, numbers, timeout, on_result, slot=0, bound=None):
     """Runs the observers of TODOs `numbers` of the handout in folder; on_result(n, result) for each.
 
     result: what the checking process gave for TODO n (result_of), or an end
     found here: "timeout" (its lines ran past `timeout` seconds), "exited"
     (they ended the process), "channel" (they wrote to the checker's channel),
     "no start" (the process never started a TODO). After any of these another
-    process checks the TODOs left.
+    process checks the TODOs left. bound: seconds all of it may take, starts and
+    checks again included (None: no bound); the TODOs left when it is up end
+    "bound".
     """
     pending = list(numbers)
-    while pending:
+    deadline = time.monotonic() + bound if bound is not None else float("inf")
+    while pending and time.monotonic() < deadline:
         child = launcher.start(folder, list(pending), timeout, slot)
         try:
-            _follow(child, list(pending), pending, timeout, on_result)
+            _follow(child, list(pending), pending, timeout, on_result, deadline)
         finally:
             child.stop()
+    for number in pending:
+        on_result(number, _ended("bound", seconds=bound))
 
 
-def _follow(child, order, pending, timeout, on_result):
+def _follow(child, order, pending, timeout, on_result, deadline):
     """Reads the channel of one checking process, given TODOs `order`, until it is done with.
 
     A result is taken once the line after it is the next start (the checker
@@ -298,11 +303,14 @@ def _follow(child, order, pending, timeout, on_result):
         pending.remove(number)
 
     while True:
-        line = child.next(timeout if ran else START_TIMEOUT)
+        wait = min(timeout if ran else START_TIMEOUT, deadline - time.monotonic())
+        line = child.next(wait)
         if line is _Child.TIMED_OUT or line is None:
             status = child.stop()
             if taken:
                 settle(*taken)
+            if line is _Child.TIMED_OUT and time.monotonic() >= deadline:
+                return  # the student's bound is up: check_todos ends the TODOs left
             if not ran:  # the checker itself did not start: nothing to retry
                 for number in list(pending):
                     settle(number, _ended("no start", status))
