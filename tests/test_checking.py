@@ -8,12 +8,13 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import zipfile
 
 import numpy as np
 import pytest
 
 from aelab import LabError, paths
-from aelab.workshop import grade, gradebook, judging, sandbox, submissions, supervise
+from aelab.workshop import grade, gradebook, judging, sandbox, source, submissions, supervise
 from aelab.workshop.supervise import CHANNEL
 from aelab.workshop.todos import TODOS
 from grading import grade_command, read_grades, require_bwrap
@@ -317,6 +318,36 @@ def test_files_far_larger_than_a_handouts_are_refused(tmp_path, monkeypatch):
     monkeypatch.setattr(submissions, "MAX_FILE", 3)
     with pytest.raises(submissions.Ungradable, match="autoencoder_mnist.py is over 0 MB"):
         submissions.copy_folder(str(folder), str(tmp_path / "copy"))
+
+
+def test_a_zip_with_a_long_list_of_entries_is_refused_before_it_is_read(tmp_path, monkeypatch):
+    with zipfile.ZipFile(tmp_path / "many.zip", "w") as archive:
+        for i in range(3):
+            archive.writestr(f"practice/{'x' * 40}{i}.py", "")
+    read = []
+    monkeypatch.setattr(submissions.zipfile.ZipFile, "infolist", lambda self: read.append(self))
+    monkeypatch.setattr(submissions, "MAX_ENTRIES", 2)
+    with pytest.raises(submissions.Ungradable, match=r"^the zip holds 3 entries in a list of 0 MB, "
+                                                      r"far more than a handout's few hundred \(at "
+                                                      r"most 2\); nothing was unpacked$"):
+        submissions.unpack(tmp_path / "many.zip", tmp_path / "out")
+    monkeypatch.setattr(submissions, "MAX_ENTRIES", 3)
+    monkeypatch.setattr(submissions, "MAX_LISTING", 100)  # three entries' names are longer
+    with pytest.raises(submissions.Ungradable, match="^the zip holds 3 entries"):
+        submissions.unpack(tmp_path / "many.zip", tmp_path / "out")
+    assert read == [] and not (tmp_path / "out").exists()
+
+
+def test_the_grader_compiles_no_students_file(tmp_path, monkeypatch):
+    """A module with bytes that are not UTF-8 in its code: only a checking process compiles it."""
+    folder = handout_folder(tmp_path / "student")
+    (folder / "aelab" / "model.py").write_bytes("X = '한글'\n".encode("cp949"))
+    monkeypatch.setattr(source, "compile", lambda *args, **kwargs: pytest.fail("compiled"),
+                        raising=False)
+    assert source.Handout(str(folder), TODOS).read("aelab/model.py").startswith("X = '")
+    monkeypatch.undo()
+    with pytest.raises(source.Problem, match="aelab/model.py is not saved as UTF-8"):
+        source.Handout(str(folder), TODOS, strict=True).read("aelab/model.py")
 
 
 # ---------------------------------------------------------------- grades.csv and its journal

@@ -90,7 +90,7 @@ def main(argv):
     # checker's own: a student's lines that import them get what a run of theirs would.
     aelab.__path__.append(os.path.abspath("aelab"))
     from aelab import quiet_tensorflow  # TensorFlow's start-up lines are noise here
-    handout = Handout(".", TODOS)
+    handout = Handout(".", TODOS, strict=True)
     for number in args.numbers:
         todo = TODOS[number - 1]
         out.write(json.dumps({"start": number}) + "\n")

@@ -69,13 +69,15 @@ def handout_files():
     return list(SCRIPTS) + found
 
 
-def decode_source(data, path):
+def decode_source(data, path, strict=True):
     """The text of Python source bytes as Python reads them; Problem where it cannot.
 
     Python honours a byte-order mark and a coding line, and reads UTF-8
     otherwise. It runs a script only if all of it is valid in that encoding;
     it imports a module whose bytes are invalid only where it passes over them
-    (in comments), and so does this, for files not in SCRIPTS.
+    (in comments), and so does this, for files not in SCRIPTS, by compiling
+    them: only where strict (a checking process; the grader compiles nothing a
+    student wrote, and reads such a module with its invalid bytes replaced).
     """
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
@@ -91,7 +93,8 @@ def decode_source(data, path):
         raise Problem(f"{path} is not saved as UTF-8, so Python will not run it: save it as "
                       f"UTF-8 and check again")
     try:
-        compile(data, path, "exec", dont_inherit=True)
+        if strict:
+            compile(data, path, "exec", dont_inherit=True)
     except SyntaxError as e:
         if "unicode error" in str(e) or "codec can't decode" in str(e):
             raise Problem(f"{path} is not saved as UTF-8: save it as UTF-8 and check again") from None
@@ -114,11 +117,13 @@ def marks(text, number):
 class Handout:
     """The marked TODO regions of a handout folder, its files read as Python reads them.
 
-    texts: {path: text} to read instead of files (the kit's answers, cut in memory).
+    texts: {path: text} to read instead of files (the kit's answers, cut in memory); strict:
+    read as decode_source does where strict (in a checking process, never in the grader's).
     """
 
-    def __init__(self, folder, todos, texts=None):
+    def __init__(self, folder, todos, texts=None, strict=False):
         self.folder, self.todos, self._texts = folder, todos, dict(texts or {})
+        self.strict = strict
 
     def read(self, path):
         """The text of path in the handout, or None where it is missing; Problem where unreadable."""
@@ -127,7 +132,7 @@ class Handout:
             if self.folder is None or not os.path.isfile(full):
                 return None
             with open(full, "rb") as f:
-                self._texts[path] = decode_source(f.read(), path)
+                self._texts[path] = decode_source(f.read(), path, self.strict)
         return self._texts[path]
 
     def regions(self, todo):

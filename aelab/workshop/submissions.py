@@ -19,7 +19,9 @@ import zipfile
 from aelab.workshop.source import REFERENCE_FILE, handout_files
 
 MAX_UNPACKED = 1 << 30  # bytes a zip may unpack to: a handout with its data and two runs is ~0.6 GB
-MAX_FILE = 16 << 20     # bytes of one file copied for checking: a handout's largest is ~40 KB
+MAX_FILE = 1 << 20      # bytes of one file copied for checking: a handout's largest is ~25 KB
+MAX_ENTRIES = 1 << 16   # entries of a zip: a handout with its data and runs has a few hundred
+MAX_LISTING = 16 << 20  # bytes of a zip's list of entries (its central directory), read whole
 JUNK = {"__MACOSX", ".DS_Store", "Thumbs.db", "desktop.ini", ".ipynb_checkpoints", "__pycache__"}
 # What marks the top of a handout inside a submission: one of its TODO files.
 MARKERS = ("autoencoder_mnist.py", "basic_autoencoder.py", "aelab/model.py")
@@ -104,41 +106,61 @@ def _copy(source, into, path):
 def unpack(zip_path, into):
     """Unpacks the handout in a student's zip into the folder `into`; returns where it was found.
 
-    Raises Ungradable, having unpacked nothing, for a zip that is a link, with an
-    entry that would land outside its folder, a link, more than MAX_UNPACKED
-    bytes, or no handout.
+    Raises Ungradable, having unpacked nothing, for a zip that is a link, with
+    more than MAX_ENTRIES entries, an entry that would land outside its folder,
+    a link, more than MAX_UNPACKED bytes, or no handout.
     """
     try:
-        with open_no_follow(*os.path.split(os.path.abspath(zip_path))) as stream, zipfile.ZipFile(stream) as archive:
-            entries = archive.infolist()
-            for entry in entries:
-                why = unsafe(entry.filename)
-                if why:
-                    raise Ungradable(f"unsafe zip: the entry {entry.filename!r} has {why}; "
-                                     f"nothing was unpacked")
-                if stat.S_ISLNK(entry.external_attr >> 16):
-                    raise Ungradable(f"unsafe zip: the entry {entry.filename!r} is a link; "
-                                     f"nothing was unpacked")
-            if sum(entry.file_size for entry in entries) > MAX_UNPACKED:
-                raise Ungradable(f"the zip unpacks to more than {MAX_UNPACKED >> 20} MB, far more "
-                                 f"than a handout holds; nothing was unpacked")
-            names = {"/".join(_parts(entry.filename)): entry for entry in entries
-                     if not entry.is_dir()}
-            top = _root(names)
-            if top is None:
-                raise _not_a_handout("zip")
-            prefix = f"{top}/" if top else ""
-            for path in _wanted():
-                entry = names.get(prefix + path)
-                if entry is not None:
-                    with archive.open(entry) as source:
-                        _copy(source, into, path)
+        with open_no_follow(*os.path.split(os.path.abspath(zip_path))) as stream:
+            _bounded_listing(stream)
+            with zipfile.ZipFile(stream) as archive:
+                top = _unpack_entries(archive, into)
     except OSError as e:
         if e.errno == errno.ELOOP:
             raise Ungradable("unsafe zip: it is a link; nothing was unpacked") from None
         raise Ungradable(f"the zip cannot be read ({e})") from None
     except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError) as e:
         raise Ungradable(f"the zip cannot be read ({e})") from None
+    return top
+
+
+def _bounded_listing(stream):
+    """Ungradable for a zip whose list of entries is longer than MAX_ENTRIES or MAX_LISTING: told
+    by its last record, before zipfile reads the list whole."""
+    end = zipfile._EndRecData(stream)  # the end record, from the zip64 one where there is one
+    if end is None:
+        return  # not a zip: zipfile says so
+    count, size = end[zipfile._ECD_ENTRIES_TOTAL], end[zipfile._ECD_SIZE]
+    if count > MAX_ENTRIES or size > MAX_LISTING:
+        raise Ungradable(f"the zip holds {count} entries in a list of {size >> 20} MB, far more "
+                         f"than a handout's few hundred (at most {MAX_ENTRIES}); nothing was "
+                         f"unpacked")
+
+
+def _unpack_entries(archive, into):
+    """Unpacks the handout's files of an open zip whose every entry is safe; returns their top."""
+    entries = archive.infolist()
+    for entry in entries:
+        why = unsafe(entry.filename)
+        if why:
+            raise Ungradable(f"unsafe zip: the entry {entry.filename!r} has {why}; "
+                             f"nothing was unpacked")
+        if stat.S_ISLNK(entry.external_attr >> 16):
+            raise Ungradable(f"unsafe zip: the entry {entry.filename!r} is a link; "
+                             f"nothing was unpacked")
+    if sum(entry.file_size for entry in entries) > MAX_UNPACKED:
+        raise Ungradable(f"the zip unpacks to more than {MAX_UNPACKED >> 20} MB, far more "
+                         f"than a handout holds; nothing was unpacked")
+    names = {"/".join(_parts(entry.filename)): entry for entry in entries if not entry.is_dir()}
+    top = _root(names)
+    if top is None:
+        raise _not_a_handout("zip")
+    prefix = f"{top}/" if top else ""
+    for path in _wanted():
+        entry = names.get(prefix + path)
+        if entry is not None:
+            with archive.open(entry) as source:
+                _copy(source, into, path)
     return top
 
 
