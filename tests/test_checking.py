@@ -4,6 +4,7 @@ and the sandbox's messages."""
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -435,6 +436,46 @@ def test_a_grading_with_nothing_left_to_check_starts_nothing(tmp_path):
     assert read_grades(out)["kim"]["note"] == ("the grader stopped while checking this "
                                                "submission, twice: not checked again")
     assert not os.path.exists(str(out) + ".progress")
+
+
+@pytest.mark.skipif(os.name == "nt", reason="names of bytes that are not UTF-8 are POSIX's")
+def test_names_are_data(tmp_path):
+    """Whatever the students named their submissions: one row each, cells no spreadsheet takes
+    for a formula, feedback files of safe names, no control character on the terminal. Each is
+    given up on (as after two dead graders), so that no TensorFlow starts."""
+    room = tmp_path / "class"
+    raw = {"=HYPERLINK(\"x\")": "=HYPERLINK(\"x\")", "dup": "dup", "가" * 83: "가" * 83,
+           "김철수".encode("cp949"): "김철수",
+           "evil\x1b[31m\nkim  10 of 10 ok": "evil\\x1b[31m\\nkim  10 of 10 ok"}
+    room.mkdir()
+    for name in raw:
+        os.rename(handout_folder(tmp_path / "made"),
+                  os.path.join(os.fsencode(room), os.fsencode(name)))
+    zip_handout = handout_folder(tmp_path / "zipped")
+    shutil.make_archive(str(room / "dup"), "zip", zip_handout)
+    students = [*raw.values(), "dup.zip"]
+    out = tmp_path / "grades.csv"
+    book = gradebook.Gradebook(str(out), str(room), str(tmp_path / "feedback"))
+    book.stops, book._checking = dict.fromkeys(students, 1), set(students)
+    book.begin(str(tmp_path / "gone"))
+    done = subprocess.run(grade_command(room, out, "--feedback", tmp_path / "feedback"), cwd=REPO,
+                          capture_output=True, text=True, encoding="utf-8")
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    assert "\x1b" not in done.stdout and not any(line.startswith("kim")
+                                                  for line in done.stdout.splitlines())
+    assert sorted(gradebook.Gradebook(str(out), str(room))._read_rows()) == sorted(students)
+    table = out.read_text(encoding="utf-8-sig")
+    assert '\n"\'=HYPERLINK(""x"")",' in table and "\n=" not in table and '\n"=' not in table
+    names = sorted(os.listdir(tmp_path / "feedback"))
+    assert len(names) == len(students) and max(len(name.encode()) for name in names) <= 200
+    assert {"dup.txt", "dup.zip.txt", "김철수.txt"} <= set(names)
+    assert all(re.fullmatch(r"[^\x00-\x1f\\/:*?\"<>|]+", name) for name in names)
+
+
+def test_cells_that_would_be_formulas_are_escaped_and_read_back():
+    for text in ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx", "'x", "''=x", "kim", "", "1.5"]:
+        escaped = gradebook.cell(text)
+        assert not escaped.startswith(gradebook.FORMULA) and gradebook.uncell(escaped) == text
 
 
 # ---------------------------------------------------------------- the sandbox's messages

@@ -30,7 +30,7 @@ from aelab.workshop import check, sandbox, supervise
 from aelab.workshop.gradebook import STOPPED, TEMP_PREFIX, Gradebook
 from aelab.workshop.reference import Reference
 from aelab.workshop.source import KIT, REFERENCE_FILE
-from aelab.workshop.submissions import Ungradable, copy_folder, submissions, unpack
+from aelab.workshop.submissions import Ungradable, copy_folder, printable, submissions, unpack
 from aelab.workshop.table import Table, summary
 from aelab.workshop.todos import TODOS
 
@@ -66,7 +66,7 @@ def grade_one(submission, into, reference, launcher, timeout, slot=0):
     for row in rows or ():
         if row.cell in ("error", "timeout"):
             notes.append(f"TODO {row.todo.number}: {row.text}")
-    return Graded(submission.student, rows, time.monotonic() - started, notes)
+    return Graded(submission.student, rows, time.monotonic() - started, list(map(printable, notes)))
 
 
 def feedback_text(graded):

@@ -1,7 +1,9 @@
 """grades.csv and its journal: a row as each student is done, and what a rerun resumes.
 
 grades.csv (UTF-8 with a byte-order mark, so that Excel reads the Korean) is
-written whole after each student, to a file beside it renamed over it, so
+written whole after each student, each cell that a spreadsheet would take for
+a formula (starting with = + - @, a tab or a carriage return) behind a ' as
+OWASP advises ("CSV injection"), to a file beside it renamed over it, so
 that a crash never leaves half a table; each feedback file likewise. While a
 grading runs, its journal beside it (grades.csv.progress) names the class,
 the feedback folder and the students being checked. Running the same command
@@ -17,9 +19,11 @@ that finds none starts over.
 """
 
 import csv
+import hashlib
 import io
 import json
 import os
+import re
 import shutil
 import tempfile
 import threading
@@ -33,6 +37,9 @@ JOURNAL = ".progress"
 STOPPED = "the grader stopped while checking this submission"
 EXCEL = "utf-8-sig"  # grades.csv and the feedback: UTF-8 that Excel and Notepad know as such
 TEMP_PREFIX = "aelab-grade-"  # a grading's private folder, in the system's temporary folder
+FORMULA = ("=", "+", "-", "@", "\t", "\r")  # what starts a formula in a spreadsheet's cell
+NAME_BYTES = 200  # of a feedback file's name: a system's 255, less what write_whole adds
+RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"{name}{i}" for name in ("COM", "LPT") for i in range(10))}
 
 
 def record(graded):
@@ -40,6 +47,28 @@ def record(graded):
     cells = [row.cell for row in graded.rows] if graded.rows else [""] * len(TODOS)
     return [graded.student, *cells, str(sum(cell == "ok" for cell in cells)),
             f"{graded.seconds:.1f}", "; ".join(graded.notes)]
+
+
+def cell(text):
+    """A cell of grades.csv as written: behind a ' where it would start a formula (or starts
+    with a ', so that `uncell` gives it back)."""
+    return "'" + text if text.startswith((*FORMULA, "'")) else text
+
+
+def uncell(text):
+    """What a cell of grades.csv holds, as cell() was given it."""
+    return text[1:] if text.startswith("'") and text[1:].startswith((*FORMULA, "'")) else text
+
+
+def file_name(student):
+    """The name of a student's feedback file: their id, where it makes a safe file name on every
+    system; else the id with what is not safe replaced, shortened, and a hash of the whole."""
+    safe = re.sub(r'[\x00-\x1f\x7f<>:"/\\|?*]', "_", student).rstrip(" .")
+    if (safe == student and student and len(student.encode()) <= NAME_BYTES
+            and student.split(".")[0].upper() not in RESERVED):
+        return student + ".txt"
+    short = safe.encode()[:NAME_BYTES - 20].decode("utf-8", "ignore")
+    return f"{short}~{hashlib.sha256(student.encode()).hexdigest()[:12]}.txt"
 
 
 class Gradebook:
@@ -90,7 +119,7 @@ class Gradebook:
         if not table or table[0] != HEADER or any(len(row) != len(HEADER) for row in table[1:]):
             raise LabError(f"{self.out} is not a grades table of this kit's; delete "
                            f"{self.journal} to grade the class again from the start")
-        return {row[0]: row for row in table[1:]}
+        return {row[0]: row for row in ([uncell(text) for text in row] for row in table[1:])}
 
     def begin(self, temp):
         """Starts (or takes up) the grading, whose private folder is temp: the journal says so."""
@@ -109,8 +138,8 @@ class Gradebook:
             self.rows[graded.student] = record(graded)
             try:
                 if self.feedback:
-                    write_whole(os.path.join(self.feedback, f"{graded.student}.txt"), feedback_text,
-                                EXCEL)
+                    write_whole(os.path.join(self.feedback, file_name(graded.student)),
+                                feedback_text, EXCEL)
                 self._write_table()
             except OSError as e:
                 raise LabError(f"cannot write {e.filename or self.out} ({e.strerror}); close it "
@@ -136,7 +165,7 @@ class Gradebook:
 
     def _write_table(self):
         text = io.StringIO()
-        csv.writer(text).writerows([HEADER, *self.records()])
+        csv.writer(text).writerows([HEADER, *([cell(text) for text in row] for row in self.records())])
         write_whole(self.out, text.getvalue(), EXCEL)
 
     def _write_journal(self):

@@ -34,7 +34,7 @@ class Ungradable(Exception):
 
 
 def submissions(folder):
-    """([Submission], [names skipped]) of a class folder, by student id."""
+    """([Submission], [names skipped]) of a class folder, each with its own id (student_id)."""
     found, skipped = [], []
     for name in sorted(os.listdir(folder)):
         path = os.path.join(folder, name)
@@ -45,8 +45,42 @@ def submissions(folder):
         elif os.path.isdir(path) or os.path.islink(path):  # a link is refused when it is read
             found.append(Submission(name, path, zipped=False))
         else:
-            skipped.append(name)
-    return found, skipped
+            skipped.append(printable(name))
+    return _one_id_each(found), skipped
+
+
+def printable(text):
+    """text with every character that is not printable (controls, a name's undecodable bytes)
+    written as its escape: safe on a terminal and in a table."""
+    return "".join(c if c.isprintable() else c.encode("unicode_escape", "backslashreplace")
+                   .decode("ascii") for c in text)
+
+
+def student_id(name):
+    """The id of a student whose submission is named `name` (without .zip): as the name reads,
+    where it is UTF-8 or else CP949 (a Korean Windows' zip unpacked on Linux), printable."""
+    data = os.fsencode(name)
+    for encoding in ("utf-8", "cp949"):
+        try:
+            return printable(data.decode(encoding))
+        except UnicodeDecodeError:
+            pass
+    return printable(data.decode("utf-8", "backslashreplace"))
+
+
+def _one_id_each(found):
+    """found, each with a student id of its own: where two have one id (a folder and a zip, or
+    two names that read the same), the zip's id ends in .zip, then a second one's in " #2"..."""
+    ids = [student_id(s.student) for s in found]
+    shared, taken, unique = collections.Counter(ids), set(), []
+    for submission, student in zip(found, ids):
+        name = student + ".zip" if shared[student] > 1 and submission.zipped else student
+        given, number = name, 2
+        while given in taken:
+            given, number = f"{name} #{number}", number + 1
+        taken.add(given)
+        unique.append(submission._replace(student=given))
+    return unique
 
 
 def _parts(name):
