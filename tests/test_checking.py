@@ -553,6 +553,23 @@ def test_an_older_bubblewrap_makes_a_sandbox_without_what_it_lacks(tmp_path, mon
         sandbox.Sandbox(checker)
 
 
+def test_two_gradings_never_share_a_slots_uid(tmp_path):
+    require_bwrap()
+    if os.geteuid() != 0:
+        pytest.skip("only a root grader runs students' lines as uids of their own")
+    checker = supervise.copy_checker(str(tmp_path / "checker"))
+    first, second = sandbox.Sandbox(checker, slots=2), sandbox.Sandbox(checker, slots=2)
+    try:
+        assert len(set(first.uids + second.uids)) == 4
+        first.close()
+        third = sandbox.Sandbox(checker, slots=2)  # the first is done: its uids are free again
+        assert third.uids == first.uids
+        third.close()
+    finally:
+        first.close()
+        second.close()
+
+
 def test_a_machine_the_seccomp_filter_has_no_numbers_for_is_told_so(tmp_path, monkeypatch):
     require_bwrap()
     checker = supervise.copy_checker(str(tmp_path / "checker"))

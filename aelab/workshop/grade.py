@@ -156,6 +156,8 @@ def grade(folder, out="grades.csv", feedback=None, jobs=None, timeout=check.DEFA
                            max(len(s.student) for s in found))
         return _grade_all(grading, len(found), fresh, again, given_up, jobs, timeout)
     finally:
+        if launcher and launcher.sandbox:
+            launcher.sandbox.close()
         shutil.rmtree(temp, ignore_errors=True)
 
 

@@ -22,7 +22,8 @@ Debian and Ubuntu package `bubblewrap`; no daemon, nothing setuid), with:
 - in the process, before anything else (confine): limits on its address
   space, file size, CPU time, processes and core dumps; then, where `grade`
   runs as root, a uid and gid of its own (one per job slot, no groups, no
-  capabilities), so that root's files stay closed to it. As root, bwrap runs
+  capabilities, held by a lock file in LOCKS so that no other grading takes
+  it while this one runs), so that root's files stay closed to it. As root, bwrap runs
   privileged to build the view (the Python may live in root's home, which
   no other uid can reach) and the process drops to its uid itself; as
   another user, bwrap makes a user namespace and disables further ones.
@@ -55,6 +56,7 @@ FILE_SIZE = 256 << 20           # bytes of one file written
 # The first uid (and gid) a root grader runs students' lines as, one per job slot: in the range
 # systemd's table leaves unused (1879048192-2147352575), and skipping any a user or group has.
 UID_BASE = 2_000_000_000
+LOCKS = "/run/lock" if os.path.isdir("/run/lock") else "/tmp"  # a grading's lock on each uid it has
 # bubblewrap's versions: the oldest with --perms, with --size (a tmpfs of a bounded size), and
 # with --disable-userns (Debian 12 has 0.8, Ubuntu 22.04 0.6, Ubuntu 24.04 0.9).
 OLDEST, SIZED, NO_USERNS = (0, 5), (0, 7), (0, 8)
@@ -143,14 +145,31 @@ def _taken(number):
     return False
 
 
+def _claim(number):
+    """The lock file (open) that holds id `number` for this grading, or None where another grading
+    holds it: two gradings never run students' lines as one uid at once."""
+    import fcntl
+    fd = os.open(os.path.join(LOCKS, f"aelab-uid-{number}.lock"),
+                 os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        return None
+    return os.fdopen(fd, "rb")
+
+
 def _free_ids(count):
-    """`count` ids from UID_BASE up that no user or group has."""
-    found, number = [], UID_BASE
+    """(`count` ids from UID_BASE up that no user or group has and no other grading holds, the
+    locks that hold them)."""
+    found, locks, number = [], [], UID_BASE
     while len(found) < count:
-        if not _taken(number):
+        lock = None if _taken(number) else _claim(number)
+        if lock:
             found.append(number)
+            locks.append(lock)
         number += 1
-    return found
+    return found, locks
 
 
 class Sandbox:
@@ -168,10 +187,16 @@ class Sandbox:
             raise LabError(f"bubblewrap {_dotted(self.version)} is too old for the sandbox (it "
                            f"needs {_dotted(OLDEST)} or later): install a newer one, or pass "
                            f"--no-sandbox for submissions you trust")
-        self.uids = _free_ids(slots) if os.geteuid() == 0 else None
+        self.uids, self._locks = _free_ids(slots) if os.geteuid() == 0 else (None, [])
         self.filter = seccomp.program() if _seccomp_here() else None
         self.notes = self._shortcomings()
         self._view = self._namespaces() + self._files(hidden) + self._environment()
+
+    def close(self):
+        """The grading is done with its uids: another may take them."""
+        for lock in self._locks:
+            lock.close()
+        self._locks = []
 
     def _shortcomings(self):
         """Notes on what this bubblewrap cannot do that a newer one does."""
