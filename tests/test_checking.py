@@ -296,12 +296,47 @@ def test_links_to_submissions_pipes_and_a_link_put_in_late_are_refused(tmp_path,
         submissions.copy_folder(str(folder), str(tmp_path / "copy"))
     os.remove(folder / "pipe")
     # A link put in place of a file after the folder was looked at, before it is copied.
-    listed = submissions._files(str(folder))
+    handle = submissions._open_folder(str(folder))
+    listed = submissions._files(handle)
+    submissions._close_folder(handle)
     os.remove(folder / "aelab" / "model.py")
     os.symlink("/etc/passwd", folder / "aelab" / "model.py")
     monkeypatch.setattr(submissions, "_files", lambda path: listed)
     with pytest.raises(submissions.Ungradable, match="'aelab/model.py' changed while it was copied"):
         submissions.copy_folder(str(folder), str(tmp_path / "copy2"))
+
+
+@pytest.mark.skipif(os.name == "nt", reason="Windows has no descriptor of a folder to copy from")
+def test_the_folder_copied_is_the_one_opened(tmp_path, monkeypatch):
+    """A student's folder swapped for a link to another's once it was opened: the copy is still
+    of the folder opened, reached through its handle."""
+    folder = handout_folder(tmp_path / "class" / "blank")
+    solution = handout_folder(tmp_path / "solution")
+    (solution / "aelab" / "model.py").write_text("y = 'the answers'\n")
+    listing = submissions._files
+
+    def swapped(handle):
+        listed = listing(handle)
+        os.rename(folder, tmp_path / "moved")
+        os.symlink(solution, folder)
+        return listed
+    monkeypatch.setattr(submissions, "_files", swapped)
+    assert submissions.copy_folder(str(folder), str(tmp_path / "copy")) == ""
+    assert (tmp_path / "copy" / "aelab" / "model.py").read_text() == "y = 2\n"
+
+
+def test_folders_of_too_many_entries_or_too_deep_are_refused(tmp_path, monkeypatch):
+    folder = handout_folder(tmp_path / "student")
+    (folder / "a" / "b" / "c").mkdir(parents=True)
+    monkeypatch.setattr(submissions, "MAX_DEPTH", 2)
+    with pytest.raises(submissions.Ungradable, match="^the folder holds folders more than 2 deep"):
+        submissions.copy_folder(str(folder), str(tmp_path / "copy"))
+    monkeypatch.setattr(submissions, "MAX_DEPTH", 3)
+    submissions.copy_folder(str(folder), str(tmp_path / "copied"))
+    monkeypatch.setattr(submissions, "MAX_ENTRIES", 5)  # aelab, its model.py, the script, a, b, c
+    with pytest.raises(submissions.Ungradable, match="^the folder holds more than 5 entries"):
+        submissions.copy_folder(str(folder), str(tmp_path / "copy"))
+    assert not (tmp_path / "copy").exists()
 
 
 def test_a_windows_junction_counts_as_a_link():

@@ -20,7 +20,8 @@ from aelab.workshop.source import REFERENCE_FILE, handout_files
 
 MAX_UNPACKED = 1 << 30  # bytes a zip may unpack to: a handout with its data and two runs is ~0.6 GB
 MAX_FILE = 1 << 20      # bytes of one file copied for checking: a handout's largest is ~25 KB
-MAX_ENTRIES = 1 << 16   # entries of a zip: a handout with its data and runs has a few hundred
+MAX_ENTRIES = 1 << 16   # entries of a zip or a folder: a handout with its data and runs has a few hundred
+MAX_DEPTH = 32          # folders inside folders: a handout's deepest is three
 MAX_LISTING = 16 << 20  # bytes of a zip's list of entries (its central directory), read whole
 JUNK = {"__MACOSX", ".DS_Store", "Thumbs.db", "desktop.ini", ".ipynb_checkpoints", "__pycache__"}
 # What marks the top of a handout inside a submission: one of its TODO files.
@@ -201,11 +202,29 @@ def _unpack_entries(archive, into):
 def copy_folder(folder, into):
     """Copies the handout in a student's folder into `into`; returns where it was found.
 
-    Raises Ungradable, having checked nothing, for a folder that is or holds a
-    link, or anything but folders and files, anywhere, or that holds no handout.
+    The folder is opened once, and everything in it is reached through that
+    handle, following no link (on Windows, through its path, each step looked
+    at). Raises Ungradable, having checked nothing, for a folder that is or
+    holds a link, or anything but folders and files, anywhere, more than
+    MAX_ENTRIES entries, or no handout.
     """
+    if _is_link(os.lstat(folder)):
+        raise Ungradable("unsafe folder: it is a link; nothing was checked")
     try:
-        paths = _files(folder)
+        handle = _open_folder(folder)
+    except OSError as e:
+        raise Ungradable(f"unsafe folder: it changed as it was opened ({e.strerror}); nothing "
+                         f"was checked") from None
+    try:
+        return _copy_from(handle, into)
+    finally:
+        _close_folder(handle)
+
+
+def _copy_from(handle, into):
+    """Copies the handout in the open folder `handle` into `into`; returns where it was found."""
+    try:
+        paths = _files(handle)
     except OSError as e:
         raise Ungradable(f"the folder cannot be read ({e.strerror})") from None
     top = _root(paths)
@@ -215,7 +234,7 @@ def copy_folder(folder, into):
         found = f"{top}/{path}" if top else path
         if found in paths:
             try:
-                with open_no_follow(folder, found) as source:
+                with open_no_follow(handle, found) as source:
                     _copy(source, into, path)
             except OSError as e:
                 raise Ungradable(f"unsafe folder: {found!r} changed while it was copied "
@@ -229,39 +248,70 @@ def _is_link(info):
     return stat.S_ISLNK(info.st_mode) or bool(getattr(info, "st_file_attributes", 0) & reparse)
 
 
-def _files(folder):
-    """The files in a student's folder, as "/" paths; Ungradable for a link or anything but a
-    folder or a file, anywhere in it."""
-    if _is_link(os.lstat(folder)):
-        raise Ungradable("unsafe folder: it is a link; nothing was checked")
-    found, waiting = set(), [""]
-    while waiting:
-        here = waiting.pop()
-        with os.scandir(os.path.join(folder, *here.split("/"))) as entries:
+def _files(handle):
+    """The files in an open student's folder, as "/" paths; Ungradable for a link or anything but
+    a folder or a file, anywhere in it, or for more than MAX_ENTRIES entries in all."""
+    found, seen = set(), [0]
+
+    def scan(folder, here):
+        with os.scandir(folder) as entries:
             for entry in entries:
+                seen[0] += 1
+                if seen[0] > MAX_ENTRIES:
+                    raise Ungradable(f"the folder holds more than {MAX_ENTRIES} entries, far more "
+                                     f"than a handout's few hundred; nothing was checked")
                 path = f"{here}/{entry.name}" if here else entry.name
                 info = entry.stat(follow_symlinks=False)
                 if _is_link(info):
                     raise Ungradable(f"unsafe folder: {path!r} is a link; nothing was checked")
                 if stat.S_ISDIR(info.st_mode):
-                    waiting.append(path)
+                    if path.count("/") >= MAX_DEPTH:
+                        raise Ungradable(f"the folder holds folders more than {MAX_DEPTH} deep, far "
+                                         f"more than a handout's three; nothing was checked")
+                    inner = _open_folder(entry.name, folder)
+                    try:
+                        scan(inner, path)
+                    finally:
+                        _close_folder(inner)
                 elif stat.S_ISREG(info.st_mode):
                     found.add(path)
                 else:
                     raise Ungradable(f"unsafe folder: {path!r} is neither a file nor a folder; "
                                      f"nothing was checked")
+
+    scan(handle, "")
     return found
 
 
 _NO_FOLLOW = getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
 
 
+_BY_FD = os.open in os.supports_dir_fd and os.scandir in os.supports_fd  # not on Windows
+
+
+def _open_folder(name, parent=None):
+    """A folder (name, in the open folder `parent` if given) opened without following a link:
+    its descriptor, where the system opens files through one; else its path (Windows), looked at."""
+    if _BY_FD:
+        return os.open(name, os.O_RDONLY | os.O_DIRECTORY | _NO_FOLLOW, dir_fd=parent)
+    path = os.path.join(parent, name) if parent else name
+    if _is_link(os.lstat(path)):
+        raise OSError(errno.ELOOP, "a link", path)
+    return path
+
+
+def _close_folder(handle):
+    if _BY_FD:
+        os.close(handle)
+
+
 def open_no_follow(folder, path):
     """The file folder/path ("/" separated) open for reading in binary, reached through no link:
-    OSError (ELOOP for a link) otherwise, and for anything but a file."""
+    OSError (ELOOP for a link) otherwise, and for anything but a file. folder: a path, or an open
+    folder (_open_folder)."""
     parts = path.split("/")
     if os.open in os.supports_dir_fd:  # each folder opened through the one above it
-        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+        fd = os.dup(folder) if isinstance(folder, int) else os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
         try:
             for part in parts[:-1]:
                 inner = os.open(part, os.O_RDONLY | os.O_DIRECTORY | _NO_FOLLOW, dir_fd=fd)
