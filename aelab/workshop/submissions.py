@@ -3,10 +3,14 @@
 Only the handout's own files are copied (a zip: unpacked, after every entry
 was found safe). Nothing is followed: a link anywhere in a folder or a zip is
 refused, as are special files (pipes, devices), zip entries that would land
-outside their folder and more than MAX_UNPACKED bytes; each file is opened
-through the folders above it, none of them a link (O_NOFOLLOW where the
-system has it), so that a link put there after the folder was looked at is
-refused too. A refusal is the student's row: `Ungradable` with its note.
+outside their folder and more than MAX_UNPACKED bytes; a student's folder is
+opened once, and each file in it through the folders above it from that
+handle, none of them a link (O_NOFOLLOW where the system has it), so that a
+link put there after the folder was looked at is refused too. What the
+grader reads is bounded: MAX_FILE bytes a file, MAX_ENTRIES entries (a zip's
+told by its last record, before its list is read), MAX_DEPTH folders deep.
+A refusal is the student's row: `Ungradable` with its note. Names are data:
+each submission gets an id of its own, printable (student_id).
 """
 
 import collections
