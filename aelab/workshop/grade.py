@@ -7,8 +7,9 @@ SUBMISSIONS holds one entry per student, a folder or a .zip, named for the
 student. Each is copied (submissions.py: following no link) into a private
 temporary folder and checked there by this kit's checker, against this
 kit's reference (computed before any student's lines run, and kept in this
-process), several students at a time; on Linux each checking process runs
-in a sandbox (sandbox.py). What the student's folder holds of the checker
+process), several students at a time, each TODO for at most --timeout seconds
+and each student's checks for at most BOUND times that in all; on Linux each
+checking process runs in a sandbox (sandbox.py). What the student's folder holds of the checker
 itself is neither run nor used for grading. Prints a line per student as each
 is done, then how many have each TODO ok; grades.csv gets each row as the
 student is done, and a stopped grading resumes (gradebook.py); with
