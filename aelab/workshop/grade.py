@@ -8,9 +8,10 @@ student. Each is copied (submissions.py: following no link) into a private
 temporary folder and checked there by this kit's checker, against this
 kit's reference (computed before any student's lines run, and kept in this
 process), several students at a time, each TODO for at most --timeout seconds
-and each student's checks for at most BOUND times that in all; on Linux each
-checking process runs in a sandbox (sandbox.py). What the student's folder holds of the checker
-itself is neither run nor used for grading. Prints a line per student as each
+and each student's lines for at most every TODO's limit once, in all (bound);
+on Linux each checking process runs in a sandbox (sandbox.py). What the
+student's folder holds of the checker itself is neither run nor used for
+grading. Prints a line per student as each
 is done, then how many have each TODO ok; grades.csv gets each row as the
 student is done, and a stopped grading resumes (gradebook.py); with
 --feedback, each student's table to hand back.
@@ -36,7 +37,6 @@ from aelab.workshop.table import Table, summary
 from aelab.workshop.todos import TODOS
 
 Graded = collections.namedtuple("Graded", "student rows seconds notes")
-BOUND = 5  # a student's checks take at most this many TODOs' time limits in all, restarts included
 
 
 def grade_one(submission, into, reference, launcher, timeout, slot=0):
@@ -55,7 +55,7 @@ def grade_one(submission, into, reference, launcher, timeout, slot=0):
         if os.path.exists(os.path.join(into, REFERENCE_FILE)):  # the student's: not used, not shown
             os.remove(os.path.join(into, REFERENCE_FILE))
         rows = check.check_folder(into, reference, launcher, TODOS, timeout, slot=slot,
-                                  bound=BOUND * timeout)
+                                  bound=bound(timeout))
     except Ungradable as e:
         rows, notes = None, [str(e)]
     except supervise.Stopped:
@@ -212,9 +212,16 @@ def _grade_all(grading, total, fresh, again, given_up, jobs, timeout):
     return 0
 
 
+def bound(timeout):
+    """The seconds a student's lines may run in all, over every checking process: every TODO's
+    time limit once, so that checking a TODO again costs the student, not the class."""
+    return len(TODOS) * timeout
+
+
 def _bounds(timeout):
     """What the start line says of the time limits."""
-    return f"each TODO for at most {timeout:g} s, each student for at most {BOUND * timeout:g} s"
+    return (f"each TODO for at most {timeout:g} s, each student's lines for at most "
+            f"{bound(timeout):g} s in all")
 
 
 def _as_done(futures):

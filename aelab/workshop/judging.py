@@ -84,7 +84,7 @@ def _ended(todo, end, want):
         return Row(todo, "timeout", f"still running after {end['seconds']:g} s (an endless "
                                     f"loop?); the other TODOs are checked")
     if kind == "bound":
-        return Row(todo, "timeout", f"not checked: this student's checks ran past their bound of "
+        return Row(todo, "timeout", f"not checked: this student's lines ran past their bound of "
                                     f"{end['seconds']:g} s in all")
     if kind == "exited":
         return Row(todo, "error", f"its lines ended the checker (exit status {end['status']}): "

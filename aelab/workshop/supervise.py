@@ -270,28 +270,31 @@ def check_todos(launcher, folder, numbers, timeout, on_result, slot=0, bound=Non
     found here: "timeout" (its lines ran past `timeout` seconds), "exited"
     (they ended the process), "channel" (they wrote to the checker's channel),
     "no start" (the process never started a TODO). After any of these another
-    process checks the TODOs left. bound: seconds all of it may take, starts and
-    checks again included (None: no bound); the TODOs left when it is up end
-    "bound".
+    process checks the TODOs left. bound: the seconds the student's lines may run
+    in all, over every process (None: no bound): from a TODO's start to the
+    next line, whatever they do; the checker's own starts, before any of their
+    lines run, do not count (a process settles at least one TODO, or hands it
+    to the next one first, so there are at most two per TODO). The TODOs left
+    when it is spent end "bound".
     """
-    pending = list(numbers)
-    deadline = time.monotonic() + bound if bound is not None else float("inf")
-    while pending and time.monotonic() < deadline:
+    pending, left = list(numbers), [bound if bound is not None else float("inf")]
+    while pending and left[0] > 0:
         child = launcher.start(folder, list(pending), timeout, slot)
         try:
-            _follow(child, list(pending), pending, timeout, on_result, deadline)
+            _follow(child, list(pending), pending, timeout, on_result, left)
         finally:
             child.stop()
     for number in pending:
         on_result(number, _ended("bound", seconds=bound))
 
 
-def _follow(child, order, pending, timeout, on_result, deadline):
+def _follow(child, order, pending, timeout, on_result, left):
     """Reads the channel of one checking process, given TODOs `order`, until it is done with.
 
     A result is taken once the line after it is the next start (the checker
     writes it at once): any other line means lines still running wrote to the
-    channel, after the result or as it. That TODO's result is then dropped, and
+    channel, after the result or as it; left: [the seconds the student's lines
+    may still run], spent by the waits once a TODO started. That TODO's result is then dropped, and
     it is `error` (CHANNEL) if no other TODO's lines ran in this process before
     it; otherwise it goes first to a fresh process, to tell its lines from those
     left running by the TODOs before it. Settled TODOs leave `pending`.
@@ -303,14 +306,16 @@ def _follow(child, order, pending, timeout, on_result, deadline):
         pending.remove(number)
 
     while True:
-        wait = min(timeout if ran else START_TIMEOUT, deadline - time.monotonic())
-        line = child.next(wait)
+        began = time.monotonic()
+        line = child.next(min(timeout, left[0]) if ran else START_TIMEOUT)
+        if ran:
+            left[0] -= time.monotonic() - began
         if line is _Child.TIMED_OUT or line is None:
             status = child.stop()
             if taken:
                 settle(*taken)
-            if line is _Child.TIMED_OUT and time.monotonic() >= deadline:
-                return  # the student's bound is up: check_todos ends the TODOs left
+            if line is _Child.TIMED_OUT and ran and left[0] <= 0:
+                return  # the student's lines spent their bound: check_todos ends the TODOs left
             if not ran:  # the checker itself did not start: nothing to retry
                 for number in list(pending):
                     settle(number, _ended("no start", status))
