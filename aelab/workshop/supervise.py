@@ -293,11 +293,12 @@ def _follow(child, order, pending, timeout, on_result, left):
 
     A result is taken once the line after it is the next start (the checker
     writes it at once): any other line means lines still running wrote to the
-    channel, after the result or as it; left: [the seconds the student's lines
-    may still run], spent by the waits once a TODO started. That TODO's result is then dropped, and
+    channel, after the result or as it. That TODO's result is then dropped, and
     it is `error` (CHANNEL) if no other TODO's lines ran in this process before
     it; otherwise it goes first to a fresh process, to tell its lines from those
-    left running by the TODOs before it. Settled TODOs leave `pending`.
+    left running by the TODOs before it. Settled TODOs leave `pending`. left:
+    [the seconds the student's lines may still run], spent by every wait once
+    a TODO started; where it is spent, the TODOs left stay in `pending`.
     """
     ran, current, taken = 0, None, None  # taken: (TODO, result) until the next line confirms it
 
