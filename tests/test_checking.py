@@ -171,6 +171,13 @@ def test_ends_and_timeouts():
     settled, started = supervised(script, range(1, 4))
     assert [kind(settled[n]) for n in (1, 2, 3)] == ["exited", "timeout", "result"]
     assert started == [[1, 2, 3], [2, 3], [3]]
+    exited = {"observations": {}, "end": {"kind": "exited", "status": 1, "seconds": None}}
+    assert judging.judge(TODOS[0], exited, {"k": [1, "{got}", None, "value"]}).text.startswith(
+        "its lines ended the checker (exit status 1): an exit() or os._exit() call, or a crash")
+    for status in (-9, 137):  # the out-of-memory killer's signal is no exit() call of theirs
+        exited["end"]["status"] = status
+        assert judging.judge(TODOS[0], exited, {"k": [1, "{got}", None, "value"]}).text.startswith(
+            "the checker was killed (SIGKILL) as its lines ran: the machine ran out of memory")
     nothing, _ = supervised(lambda order, n: [], range(1, 4))
     assert {kind(outcome) for outcome in nothing.values()} == {"no start"}
 

@@ -18,6 +18,7 @@ from aelab.workshop.supervise import CHANNEL
 # and what to say.
 Row = collections.namedtuple("Row", "todo cell text")
 NOT_FILLED = "not filled in yet (saved?)"
+KILLED = (-9, 128 + 9)  # the exit status of a checking process killed, outside and in the sandbox
 
 
 def differs(value, want, message, tolerance, kind):
@@ -86,6 +87,10 @@ def _ended(todo, end, want):
     if kind == "bound":
         return Row(todo, "timeout", f"not checked: this student's lines ran past their bound of "
                                     f"{end['seconds']:g} s in all")
+    if kind == "exited" and end["status"] in KILLED:
+        return Row(todo, "error", "the checker was killed (SIGKILL) as its lines ran: the machine "
+                                  "ran out of memory, or it was ended from outside; check this "
+                                  "student again alone")
     if kind == "exited":
         return Row(todo, "error", f"its lines ended the checker (exit status {end['status']}): "
                                   f"an exit() or os._exit() call, or a crash")
