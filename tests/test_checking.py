@@ -247,7 +247,8 @@ def test_a_checking_process_gets_the_checkers_modules_and_not_the_answers():
     assert modules == sorted(os.path.join(*path.split("/")) for path in [
         "aelab/__init__.py", "aelab/argtypes.py", "aelab/input_data.py", "aelab/quiet_tensorflow.py",
         "aelab/workshop/__init__.py", "aelab/workshop/checking_process.py", "aelab/workshop/observers.py",
-        "aelab/workshop/sandbox.py", "aelab/workshop/source.py", "aelab/workshop/todos.py"])
+        "aelab/workshop/sandbox.py", "aelab/workshop/seccomp.py", "aelab/workshop/source.py",
+        "aelab/workshop/todos.py"])
 
 
 def test_the_checking_process_imports_no_handout_maker(tmp_path):
@@ -260,7 +261,8 @@ def test_the_checking_process_imports_no_handout_maker(tmp_path):
     assert eval(done.stdout) == ["aelab", "aelab.argtypes", "aelab.input_data",
                                  "aelab.workshop", "aelab.workshop.checking_process",
                                  "aelab.workshop.observers", "aelab.workshop.sandbox",
-                                 "aelab.workshop.source", "aelab.workshop.todos"]
+                                 "aelab.workshop.seccomp", "aelab.workshop.source",
+                                 "aelab.workshop.todos"]
 
 
 # ---------------------------------------------------------------- submissions
