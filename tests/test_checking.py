@@ -336,6 +336,29 @@ def test_the_folder_copied_is_the_one_opened(tmp_path, monkeypatch):
     assert (tmp_path / "copy" / "aelab" / "model.py").read_text() == "y = 2\n"
 
 
+@pytest.mark.skipif(os.name == "nt", reason="symbolic links need rights on Windows")
+def test_where_folders_have_no_descriptors_each_step_is_looked_at(tmp_path, monkeypatch):
+    """Windows' way, tried here: the copy is made through paths, and a link anywhere is refused."""
+    monkeypatch.setattr(submissions, "_BY_FD", False)
+    folder = handout_folder(tmp_path / "student")
+    assert submissions.copy_folder(str(folder), str(tmp_path / "copy")) == ""
+    assert (tmp_path / "copy" / "aelab" / "model.py").read_text() == "y = 2\n"
+    os.symlink(folder / "aelab", folder / "more")
+    with pytest.raises(submissions.Ungradable, match="^unsafe folder: 'more' is a link; "):
+        submissions.copy_folder(str(folder), str(tmp_path / "copy2"))
+    os.remove(folder / "more")
+    listing = submissions._files
+
+    def swapped(handle):  # a link put in place of a folder after it was listed
+        listed = listing(handle)
+        os.rename(folder / "aelab", tmp_path / "moved")
+        os.symlink(tmp_path / "moved", folder / "aelab")
+        return listed
+    monkeypatch.setattr(submissions, "_files", swapped)
+    with pytest.raises(submissions.Ungradable, match="'aelab/model.py' changed while it was copied"):
+        submissions.copy_folder(str(folder), str(tmp_path / "copy3"))
+
+
 def test_folders_of_too_many_entries_or_too_deep_are_refused(tmp_path, monkeypatch):
     folder = handout_folder(tmp_path / "student")
     (folder / "a" / "b" / "c").mkdir(parents=True)

@@ -314,7 +314,7 @@ def open_no_follow(folder, path):
     OSError (ELOOP for a link) otherwise, and for anything but a file. folder: a path, or an open
     folder (_open_folder)."""
     parts = path.split("/")
-    if os.open in os.supports_dir_fd:  # each folder opened through the one above it
+    if _BY_FD:  # each folder opened through the one above it
         fd = os.dup(folder) if isinstance(folder, int) else os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
         try:
             for part in parts[:-1]:
