@@ -36,7 +36,7 @@ def check_folder(folder, reference, launcher, todos=TODOS, timeout=DEFAULT_TIMEO
     """The rows of the todos of the handout in folder, in order; on_row(row) as each is known.
 
     launcher starts its checking processes (supervise.Launcher); slot: the job slot it takes;
-    bound: the seconds all its checks may take (supervise.check_todos).
+    bound: the seconds the student's lines may run in all (supervise.check_todos).
     """
     handout = Handout(folder, TODOS)
     rows = {todo.number: without_a_run(handout, todo) for todo in todos}

@@ -11,10 +11,10 @@ process), several students at a time, each TODO for at most --timeout seconds
 and each student's lines for at most every TODO's limit once, in all (bound);
 on Linux each checking process runs in a sandbox (sandbox.py). What the
 student's folder holds of the checker itself is neither run nor used for
-grading. Prints a line per student as each
-is done, then how many have each TODO ok; grades.csv gets each row as the
-student is done, and a stopped grading resumes (gradebook.py); with
---feedback, each student's table to hand back.
+grading. Prints a line per student as each is done, then how many have each
+TODO ok; grades.csv gets each row as the student is done, and a stopped
+grading resumes (gradebook.py); with --feedback, each student's table to
+hand back.
 """
 
 import collections
