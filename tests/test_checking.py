@@ -9,13 +9,14 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import types
 import zipfile
 
 import numpy as np
 import pytest
 
 from aelab import LabError, paths
-from aelab.workshop import grade, gradebook, judging, sandbox, source, submissions, supervise
+from aelab.workshop import check, grade, gradebook, judging, sandbox, source, submissions, supervise
 from aelab.workshop.supervise import CHANNEL
 from aelab.workshop.todos import TODOS
 from grading import grade_command, read_grades, require_bwrap
@@ -406,6 +407,13 @@ def test_a_zip_with_a_long_list_of_entries_is_refused_before_it_is_read(tmp_path
     with pytest.raises(submissions.Ungradable, match="^the zip holds 3 entries"):
         submissions.unpack(tmp_path / "many.zip", tmp_path / "out")
     assert read == [] and not (tmp_path / "out").exists()
+
+
+def test_a_reference_file_nested_too_deep_is_a_note(tmp_path):
+    folder = handout_folder(tmp_path / "student")
+    (folder / "aelab" / "workshop_reference.json").write_text("[" * 100000)
+    assert "aelab/workshop_reference.json differs from the kit's (not used)" in check.notes(
+        str(folder), types.SimpleNamespace(handout={}))
 
 
 def test_the_grader_compiles_no_students_file(tmp_path, monkeypatch):

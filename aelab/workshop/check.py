@@ -71,7 +71,7 @@ def notes(folder, reference):
     try:
         with open(os.path.join(folder, REFERENCE_FILE), encoding="utf-8") as f:
             theirs = json.load(f)
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):  # RecursionError: JSON nested too deep
         theirs = None
     if not _close(theirs, reference.handout):
         said.append(f"{REFERENCE_FILE.replace(os.sep, '/')} differs from the kit's (not used)")
