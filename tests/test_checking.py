@@ -416,6 +416,11 @@ def test_a_reference_file_nested_too_deep_is_a_note(tmp_path):
         str(folder), types.SimpleNamespace(handout={}))
 
 
+def test_a_mark_with_a_number_too_long_for_int_is_no_mark():
+    assert source.marks(f"# TODO {'1' * 5000}: x\n# TODO 1: y\npass\n# TODO 1 끝\n", 1) == [
+        (3, ["pass"])]
+
+
 def test_the_grader_compiles_no_students_file(tmp_path, monkeypatch):
     """A module with bytes that are not UTF-8 in its code: only a checking process compiles it."""
     folder = handout_folder(tmp_path / "student")

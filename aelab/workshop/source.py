@@ -31,8 +31,9 @@ Region = collections.namedtuple("Region", "file function first count")
 # notebooks.PARTS) (aelab/workshop/todos.py).
 Todo = collections.namedtuple("Todo", "number title hint_ko hint_en regions observer part")
 
-_START = re.compile(r"^(\s*)# TODO (\d+): ")
-_END = re.compile(r"^\s*# TODO (\d+) ")  # "# TODO n 끝 (end of TODO n)": read in any encoding
+# A TODO's number has at most 9 digits: a mark with more is no mark (int() refuses 4300 digits).
+_START = re.compile(r"^(\s*)# TODO (\d{1,9}): ")
+_END = re.compile(r"^\s*# TODO (\d{1,9}) ")  # "# TODO n 끝 (end of TODO n)": read in any encoding
 
 
 def stub(todo, region):
