@@ -46,9 +46,7 @@ def grade_one(submission, into, reference, launcher, timeout, slot=0):
     notes = []
     try:
         os.makedirs(into)
-        top = (unpack if submission.zipped else copy_folder)(submission.path, into)
-        if top:
-            notes.append(f"handout found in {top}/")
+        notes += (unpack if submission.zipped else copy_folder)(submission.path, into)
         notes += check.notes(into, reference)
         if os.path.exists(os.path.join(into, REFERENCE_FILE)):  # the student's: not used, not shown
             os.remove(os.path.join(into, REFERENCE_FILE))
