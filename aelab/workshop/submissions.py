@@ -4,7 +4,8 @@ Only the handout's own files are copied (a zip: unpacked, after every entry
 was found safe). What is not the student's work is skipped unread: a virtual
 environment (a folder holding pyvenv.cfg or conda-meta) anywhere, caches,
 run folders and the data (`not_work`); nothing in them is looked at, so
-neither their links nor their size count, and one neutral note names them.
+neither their links nor their size count, and one neutral note names a
+virtual environment (the rest is what a handout holds as it is used).
 Elsewhere nothing is followed: a link in a folder or a zip is
 refused, as are special files (pipes, devices), zip entries that would land
 outside their folder and more than MAX_UNPACKED bytes; each file is opened
@@ -36,6 +37,7 @@ MARKERS = ("autoencoder_mnist.py", "basic_autoencoder.py", "aelab/model.py")
 CACHES = {"__pycache__", ".ipynb_checkpoints", ".pytest_cache", ".mypy_cache", ".ruff_cache",
           ".git", "__MACOSX"}
 VENV_MARKS = ("pyvenv.cfg", "conda-meta")  # what a folder holds that is a virtual environment
+VENV = "a virtual environment"
 HAND_IN = "hand in the handout folder as `python -m aelab.workshop pack` zips it"
 
 Submission = collections.namedtuple("Submission", "student path zipped")  # zipped: a .zip, else a folder
@@ -109,7 +111,7 @@ def not_work(name, inside):
     if name in CACHES:
         return ""
     if any(mark in inside for mark in VENV_MARKS):
-        return "a virtual environment"
+        return VENV
     if name.endswith("_logs") or "checkpoint" in inside:
         return "a run folder"
     if any(data in inside or data[:-len(".gz")] in inside for data in DATA_FILES):
@@ -134,14 +136,13 @@ def _left_out_in_zip(names):
     return left
 
 
-def left_out_note(left):
-    """The one neutral note naming what was skipped as not the student's work ({folder: why}),
-    or None where that was only caches."""
-    said = [f"{folder}/ ({why})" for folder, why in sorted(left.items()) if why]
-    if not said:
+def venv_note(left):
+    """The one neutral note of a grading that skipped virtual environments ({folder: why}), or
+    None: caches, run folders and the data are what a handout holds as it is used, and go unsaid."""
+    venvs = [f"{folder}/" for folder, why in sorted(left.items()) if why == VENV]
+    if not venvs:
         return None
-    more = f" and {len(said) - 4} more" if len(said) > 4 else ""
-    return f"not read, as not the student's work: {', '.join(said[:4])}{more}"
+    return f"not read: {', '.join(venvs)} (a virtual environment; a hand-in needs none)"
 
 
 def place(paths, what):
@@ -218,7 +219,7 @@ def unpack(zip_path, into):
         raise Ungradable(f"the zip cannot be read ({e})") from None
     except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError) as e:
         raise Ungradable(f"the zip cannot be read ({e})") from None
-    return [note for note in (left_out_note(left), *notes) if note]
+    return [note for note in (venv_note(left), *notes) if note]
 
 
 def copy_folder(folder, into):
@@ -240,7 +241,7 @@ def copy_folder(folder, into):
         except OSError as e:
             raise Ungradable(f"unsafe folder: {name!r} changed while it was copied "
                              f"({e.strerror}); nothing was checked") from None
-    return [note for note in (left_out_note(left), *notes) if note]
+    return [note for note in (venv_note(left), *notes) if note]
 
 
 def _is_link(info):
