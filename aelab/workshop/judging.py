@@ -154,9 +154,7 @@ def not_compiled(handout, todo):
         if why:
             if file in files_of(todo):
                 return Row(todo, "error", why)
-            importer = next(own for own in files_of(todo) if file in imported(own))
-            return Row(todo, "error", f"{why} ({importer.replace(os.sep, '/')} imports "
-                                      f"{file.replace(os.sep, '/')}, so it cannot run)")
+            return Row(todo, "error", f"{why}; this TODO's script imports it, so it cannot run")
     return None
 
 
