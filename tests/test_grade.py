@@ -6,14 +6,17 @@ import json
 import os
 import re
 import subprocess
+import sys
 import time
 import zipfile
 
 import pytest
 
 import hostile
-from aelab.workshop import submissions
+from aelab.workshop import judging, submissions
+from aelab.workshop.cut import answers, cut, kit_texts
 from aelab.workshop.gradebook import STOPPED
+from aelab.workshop.source import Handout
 from aelab.workshop.todos import TODOS
 from grading import cells, grade_command, grade_env, read_grades, sandbox_options, snapshot, zip_folder
 from running import INTERRUPT, POSIX_ONLY, REPO, edit, run_main, student_copy
@@ -279,3 +282,139 @@ def test_ctrl_c_in_grade_keeps_the_rows_done_and_holds_nothing_against_anyone(tm
     with open(str(out) + ".progress", encoding="utf-8") as f:
         left = json.load(f)
     assert left["checking"] == [] and left["stops"] == {} and sorted(read_grades(out)) == ["s1"]
+
+
+# ---------------------------------------------------------------- what a real class hands in
+
+TODO_FILES = ("basic_autoencoder.py", "autoencoder_mnist.py", "denoising_autoencoder_mnist.py",
+              "aelab/model.py")
+
+
+def a_students_folder(folder, link=True):
+    """A handout as a student's laptop holds it, in folder/practice: its TODO files, a
+    virtual environment (pyvenv.cfg, a bin/python3 link, some files), a run folder, the data and
+    caches; and a second virtual environment beside practice/. Returns folder."""
+    practice = folder / "practice"
+    for path in TODO_FILES:
+        (practice / path).parent.mkdir(parents=True, exist_ok=True)
+        (practice / path).write_text(f"# {path}\n")
+    for venv in (practice / ".venv", folder / "env"):
+        (venv / "bin").mkdir(parents=True)
+        (venv / "pyvenv.cfg").write_text("home = /usr/bin\n")
+        (venv / "lib" / "site-packages").mkdir(parents=True)
+        (venv / "lib" / "site-packages" / "big.so").write_bytes(b"\0" * 5000)
+        if link:
+            os.symlink(sys.executable, venv / "bin" / "python3")
+    (practice / "mnist_autoencoder_hidden=2_logs").mkdir()
+    (practice / "mnist_autoencoder_hidden=2_logs" / "checkpoint").write_text("model\n")
+    (practice / "mnist" / "data").mkdir(parents=True)
+    (practice / "mnist" / "data" / "train-images-idx3-ubyte.gz").write_bytes(b"\0" * 5000)
+    (practice / "aelab" / "__pycache__").mkdir()
+    (practice / "aelab" / "__pycache__" / "model.cpython-311.pyc").write_bytes(b"\0" * 5000)
+    return folder
+
+
+VENV_NOTE = ("not read: env/, practice/.venv/ (a virtual environment; a hand-in needs none)")
+
+
+def copied(folder):
+    return sorted(os.path.relpath(os.path.join(here, name), folder).replace(os.sep, "/")
+                  for here, _, files in os.walk(folder) for name in files)
+
+
+@POSIX_ONLY
+def test_a_folder_with_venvs_run_folders_data_and_caches_is_graded_on_its_own_files(tmp_path):
+    """A .venv's links are not followed (nor even looked at): without the skip, the folder would
+    be refused as unsafe for '.venv/bin/python3'."""
+    folder = a_students_folder(tmp_path / "student")
+    notes = submissions.copy_folder(str(folder), str(tmp_path / "copy"))
+    assert notes == [VENV_NOTE]
+    assert copied(tmp_path / "copy") == sorted(TODO_FILES)
+
+
+def test_a_zip_with_venvs_is_graded_on_its_own_files_and_their_size_does_not_count(
+        tmp_path, monkeypatch):
+    """Zipped with its links (zip -y): the links and the size of what is skipped do not count."""
+    folder = a_students_folder(tmp_path / "student", link=False)
+    zip_folder(folder, tmp_path / "s.zip")
+    with zipfile.ZipFile(tmp_path / "s.zip", "a") as archive:
+        for venv in ("practice/.venv", "env"):
+            link = zipfile.ZipInfo(f"{venv}/bin/python3")
+            link.external_attr = (0o120777 << 16)
+            archive.writestr(link, "/usr/bin/python3")
+    monkeypatch.setattr(submissions, "MAX_UNPACKED", 1000)  # the venvs, data and caches: 25 KB
+    assert submissions.unpack(tmp_path / "s.zip", tmp_path / "copy") == [VENV_NOTE]
+    assert copied(tmp_path / "copy") == sorted(TODO_FILES)
+
+
+def zipped(path, names):
+    with zipfile.ZipFile(path, "w") as archive:
+        for name in names:
+            archive.writestr(name, f"# {name}\n")
+    return path
+
+
+def test_flattened_and_partial_uploads(tmp_path):
+    # The four TODO files at the top: found by name, said once.
+    flat = zipped(tmp_path / "flat.zip", [os.path.basename(path) for path in TODO_FILES])
+    assert submissions.unpack(flat, tmp_path / "flat") == [
+        "found by name, not where the handout keeps them: model.py as aelab/model.py"]
+    assert copied(tmp_path / "flat") == sorted(TODO_FILES)
+    # Only the TODO files, in their places: nothing to say.
+    assert submissions.unpack(zipped(tmp_path / "part.zip", TODO_FILES), tmp_path / "part") == []
+    # Two files named model.py: neither is taken (the TODOs' rows then say aelab/model.py is
+    # missing).
+    two = zipped(tmp_path / "two.zip", ["basic_autoencoder.py", "a/model.py", "b/model.py"])
+    assert submissions.unpack(two, tmp_path / "two") == []
+    assert copied(tmp_path / "two") == ["basic_autoencoder.py"]
+    # No TODO file at all: refused in one line that says how to hand in.
+    with pytest.raises(submissions.Ungradable, match=r"^not a handout: no autoencoder_mnist.py, "
+                       r"basic_autoencoder.py or aelab/model.py in the zip; hand in the handout "
+                       r"folder as `python -m aelab.workshop pack` zips it$"):
+        submissions.unpack(zipped(tmp_path / "other.zip", ["report.docx", "train.py"]),
+                           tmp_path / "other")
+
+
+@POSIX_ONLY
+def test_pack_zips_the_students_work_as_grade_takes_it(tmp_path):
+    folder = a_students_folder(tmp_path / "student")
+    practice = folder / "practice"
+    os.symlink("/etc/passwd", practice / "passwords")
+    result = run_main("aelab.workshop.__main__", "pack", cwd=practice)
+    assert result.returncode == 0, result.stderr
+    out = folder / "practice.zip"
+    assert result.stdout.splitlines() == [
+        f"Wrote {out}: 4 files, 0.0 MB. Hand in this file. / 이 파일을 제출하세요.",
+        "left out, as not your work: .venv/ (a virtual environment), mnist/data/ (the data), "
+        "mnist_autoencoder_hidden=2_logs/ (a run folder)",
+        "left out, as links (not followed): passwords"]
+    with zipfile.ZipFile(out) as archive:
+        assert sorted(archive.namelist()) == sorted(f"practice/{path}" for path in TODO_FILES)
+    assert submissions.unpack(out, tmp_path / "copy") == []
+    refused = run_main("aelab.workshop.__main__", "pack", folder / "env", cwd=tmp_path, check=False)
+    assert refused.returncode == 1 and refused.stderr.startswith(
+        f"error: {folder / 'env'} is not a handout folder (no autoencoder_mnist.py, basic_autoencoder.py, "
+        f"aelab/model.py): run pack in the folder")
+
+
+def test_a_module_that_does_not_compile_fails_every_todo_whose_scripts_import_it():
+    """The slide's OCR text typed into TODO 5: nothing but basic_autoencoder.py runs."""
+    texts = answers(kit_texts())
+    ocr = 'with tf.variable scope("hidden 2"):'
+    texts[MODEL] = texts[MODEL].replace('with tf.variable_scope("hidden_2"):', ocr, 1)
+    line = texts[MODEL].splitlines().index("        " + ocr) + 1
+    handout = Handout(None, TODOS, texts)
+    rows = {todo.number: judging.without_a_run(handout, todo) for todo in TODOS}
+    assert [rows[n] for n in (1, 2, 3)] == [None] * 3
+    said = f"SyntaxError in aelab/model.py line {line}: invalid syntax: {ocr}"
+    for n in (4, 5, 6, 8):
+        assert rows[n].cell == "error" and rows[n].text == said, rows[n]
+    for n in (7, 9, 10):
+        assert rows[n].cell == "error" and rows[n].text == (
+            f"{said}; this TODO's script imports it, so it cannot run"), rows[n]
+    # A blank stays a blank.
+    texts["denoising_autoencoder_mnist.py"] = kit_texts()["denoising_autoencoder_mnist.py"]
+    handout = Handout(None, TODOS, {**texts, **{
+        path: cut(path, text, False) for path, text in texts.items()
+        if path == "denoising_autoencoder_mnist.py"}})
+    assert judging.without_a_run(handout, TODOS[8]).cell == "not filled"
