@@ -13,10 +13,12 @@ import zipfile
 import pytest
 
 import hostile
-from aelab.workshop import judging, submissions
+from aelab.workshop import judging, report, submissions
 from aelab.workshop.cut import answers, cut, kit_texts
-from aelab.workshop.gradebook import STOPPED
+from aelab.workshop.grade import Graded
+from aelab.workshop.gradebook import STOPPED, Gradebook
 from aelab.workshop.source import Handout
+from aelab.workshop.table import width as table_width
 from aelab.workshop.todos import TODOS
 from grading import cells, grade_command, grade_env, read_grades, sandbox_options, snapshot, zip_folder
 from running import INTERRUPT, POSIX_ONLY, REPO, edit, run_main, student_copy
@@ -25,6 +27,7 @@ MODEL = os.path.join("aelab", "model.py")
 TIMEOUT = 10  # seconds for one TODO: the endless loop's cost
 N = len(TODOS)
 OK = ["ok"] * N
+OK_ROWS = [judging.Row(todo, "ok", "ok") for todo in TODOS]
 
 # Typical mistakes, two students' worth, each in another TODO: (file, right, wrong, TODO).
 MISTAKES = {
@@ -418,3 +421,40 @@ def test_a_module_that_does_not_compile_fails_every_todo_whose_scripts_import_it
         path: cut(path, text, False) for path, text in texts.items()
         if path == "denoising_autoencoder_mnist.py"}})
     assert judging.without_a_run(handout, TODOS[8]).cell == "not filled"
+
+
+def test_the_class_report_counts_blanks_apart_from_wrong_answers_and_names_no_student(tmp_path):
+    """Three students of a class graded in two runs (a resumed grading): the report's counts,
+    commonest failures, chart and page."""
+    out = str(tmp_path / "grades.csv")
+    book = Gradebook(out, str(tmp_path / "class"))
+    book.begin(str(tmp_path / "temp"))
+    wrong = judging.Row(TODOS[4], "wrong", "encoder output differs from the reference")
+    book.finish(Graded("김철수", [*OK_ROWS[:4], wrong, *OK_ROWS[5:]], 1.0, []), "")
+    # The grader stops here; the same command takes the grading up.
+    book = Gradebook(out, str(tmp_path / "class"))
+    book.begin(str(tmp_path / "temp"))
+    blank = judging.Row(TODOS[4], "not filled", judging.NOT_FILLED)
+    late = judging.Row(TODOS[9], "timeout", "still running after 60 s")
+    book.finish(Graded("이영희", [*OK_ROWS[:4], blank, *OK_ROWS[5:9], late], 1.0, []), "")
+    book.finish(Graded("student_3", [*OK_ROWS[:4], wrong, *OK_ROWS[5:]], 1.0, []), "")
+    book.finish(Graded("student_4", None, 0.0, ["not a handout"]), "")
+    book.close()
+    lines, written, note = report.write(book.records(), book.failures, out)
+    assert written == [str(tmp_path / "grades.png"), str(tmp_path / "grades.html")]
+    five, ten = lines[4], lines[9]
+    assert five.counts == {"ok": 0, "wrong": 2, "error": 0, "not filled": 1}
+    assert five.not_graded == 1
+    assert five.message == "encoder output differs from the reference (2 of the 2 failing)"
+    assert ten.counts == {"ok": 2, "wrong": 0, "error": 1, "not filled": 0}
+    assert lines[0].counts["ok"] == 3 and lines[0].message == ""
+    terminal = report.terminal(lines)
+    assert terminal[0].split() == ["TODO", "slide", "section", "ok", "wrong", "error", "not",
+                                   "filled"]
+    assert re.match(r"^   5  인코더/디코더 +0      2      0           1$", terminal[5]), terminal[5]
+    assert len({table_width(line) for line in terminal[:-1]}) == 1  # aligned, Korean and all
+    page = (tmp_path / "grades.html").read_text(encoding="utf-8")
+    assert "<td class=t>인코더/디코더</td><td>0</td><td>2</td><td>0</td><td>1</td><td>1</td>" in page
+    assert not any(name in page for name in ("김철수", "이영희", "student_"))
+    assert (tmp_path / "grades.png").read_bytes().startswith(b"\x89PNG")
+    assert note == (None if report.korean_font() else report.NO_FONT)
