@@ -5,6 +5,7 @@ import csv
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -43,8 +44,6 @@ MISTAKES = {
          "c_x = (corrupt_input(x) * corrupt) + (x * (1 - corrupt))", "c_x = x", 9),
     ],
     "s04": [
-        (MODEL, 'W = tf.get_variable("W", weight_shape, initializer=weight_init)',
-         'W = tf.get_variable("W", weight_shape, initializer=weight_init', 4),  # syntax error
         (MODEL, "return x * tf.cast(corrupting_matrix, tf.float32)",
          "return x * tf.cast(corrupting_mask, tf.float32)", 8),  # a name error
         ("denoising_autoencoder_mnist.py", "cost, train_summary_op = loss(output, x)",
@@ -62,7 +61,13 @@ def make_class(base, handout, solution):
     """A class of submissions in base/class: one of each thing students hand in."""
     room = base / "class"
     room.mkdir()
-    zip_folder(student_copy(solution, base / "s01"), room / "s01.zip", top="practice")
+    # s01 zipped the whole folder (Windows' "Send to" adds the top folder), .venv and all.
+    s01 = student_copy(solution, base / "s01")
+    (s01 / ".venv" / "Lib").mkdir(parents=True)
+    (s01 / ".venv" / "pyvenv.cfg").write_text("home = C:\\Python311\n")
+    (s01 / "mnist_autoencoder_hidden=2_logs").mkdir()
+    (s01 / "mnist_autoencoder_hidden=2_logs" / "checkpoint").write_text("model\n")
+    zip_folder(s01, room / "s01.zip", top="practice")
     student_copy(handout, room / "s02")
     for student, mistakes in MISTAKES.items():
         folder = student_copy(solution, room / student)
@@ -85,6 +90,17 @@ def make_class(base, handout, solution):
     edit(hard, "denoising_autoencoder_mnist.py", "    cost, train_summary_op = loss(output, x)",
          "    while True:\n        __import__('time').sleep(1)\n"
          "    cost, train_summary_op = loss(output, x)")
+    # s06 (a Korean name) handed in only the files with TODOs; s07 flattened them into a zip,
+    # with the slide's OCR text in TODO 5.
+    for path in TODO_FILES:
+        (room / "s06_김하늘" / path).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(solution / path, room / "s06_김하늘" / path)
+    flat = student_copy(solution, base / "s07")
+    edit(flat, MODEL, 'with tf.variable_scope("hidden_2"):\n            hidden_2 = layer(hidden_1, [n_encoder',
+         'with tf.variable scope("hidden 2"):\n            hidden_2 = layer(hidden_1, [n_encoder')
+    with zipfile.ZipFile(room / "s07.zip", "w") as archive:
+        for path in TODO_FILES:
+            archive.write(flat / path, os.path.basename(path))
     with zipfile.ZipFile(room / "s09.zip", "w") as archive:  # a zip that would write outside
         archive.writestr("practice/autoencoder_mnist.py", "print('hello')\n")
         archive.writestr("../escaped.py", "print('escaped')\n")
@@ -103,7 +119,7 @@ def grade_a_class(base, handouts):
                       *sandbox_options(), cwd=base, check=False)
     assert result.returncode == 0, result.stderr[-3000:]
     assert snapshot(room) == before and snapshot(REPO) == kit_before  # nothing written there
-    assert sorted(os.listdir(base)) == ["class", "out", "s01"]  # s01: the folder the test zipped
+    assert sorted(os.listdir(base)) == ["class", "out", "s01", "s07"]  # the folders the test zipped
     assert not os.path.exists(base / "escaped.py") and not os.path.exists(room / "escaped.py")
     return result, read_grades(base / "out" / "grades.csv")
 
@@ -116,34 +132,57 @@ def feedback(base, student):
 def test_grading_a_class(tmp_path, handouts):
     """One grade run over one of each thing students hand in (a grade run is what costs)."""
     result, rows = grade_a_class(tmp_path, handouts)
-    assert sorted(rows) == [f"s{n:02d}" for n in (1, 2, 3, 4, 5, 9, 10)]
+    assert sorted(rows) == [f"s{n:02d}" for n in (1, 2, 3, 4, 5)] + ["s06_김하늘", "s07", "s09",
+                                                                       "s10"]
     out = result.stdout
 
-    # On screen: a line per student as each finishes, then the class table.
+    # On screen: a line per student as each finishes, aligned with the Korean name (two columns
+    # a character), then the class table: blanks apart from wrong answers.
     assert "skipped notes.txt: neither a folder nor a .zip" in out
-    assert re.search(rf"^s01  {N} of {N} ok  \d+\.\d s$", out, re.M), out
-    assert re.search(rf"^s02  0 of {N} ok  \d+\.\d s$", out, re.M)
-    assert re.search(r"^s09  not graded: unsafe zip: the entry '../escaped.py' has '..'; nothing "
+    assert re.search(rf"^s01 +{N} of {N} ok  \d+\.\d s$", out, re.M), out
+    assert re.search(rf"^s02 +0 of {N} ok  \d+\.\d s$", out, re.M)
+    assert re.search(r"^s09 +not graded: unsafe zip: the entry '../escaped.py' has '..'; nothing "
                      r"was unpacked  \d+\.\d s$", out, re.M)
+    students = [line for line in out.splitlines() if re.match(r"^s\d\d", line)]
+    assert len(students) == 9 and {table_width(re.match(r"^\S+ +", line).group(0))
+                                   for line in students} == {table_width("s06_김하늘  ")}
     table = out[out.index("\nTODO  slide section"):]
-    assert re.search(r"^   1  오토인코더 모델 구성 +2 of 5$", table, re.M), table  # s01, s04
-    assert re.search(r"^  10  loss function +2 of 5$", table, re.M), table  # s01, s03
+    # TODO 1: ok s01 s04 s06 s07, wrong s03, error s05 (its file is not UTF-8), blank s02.
+    assert re.search(r"^   1  오토인코더 모델 구성 +4 +1 +1 +1$", table, re.M), table
+    # TODO 10: ok s01 s03 s06, wrong s04, error s05 (a timeout) and s07, blank s02.
+    assert re.search(r"^  10  loss function +3 +1 +2 +1$", table, re.M), table
+    assert "Wrote " in out and " the class report " in out
+    report_page = (tmp_path / "out" / "grades.html").read_text(encoding="utf-8")
+    assert "오토인코더 모델 구성" in report_page and "s06_김하늘" not in report_page
 
-    # A correct zip with a top folder; an unfilled folder.
+    # A correct zip of the whole folder, .venv and run folder too; an unfilled folder: no notes.
     assert cells(rows["s01"]) == OK and rows["s01"]["ok"] == str(N)
-    assert "handout found in practice/" in rows["s01"]["note"]
+    assert rows["s01"]["note"] == "not read: practice/.venv/ (a virtual environment; a hand-in " \
+                                  "needs none)"
     assert cells(rows["s02"]) == ["not filled"] * N and rows["s02"]["ok"] == "0"
+    assert rows["s02"]["note"] == ""
+
+    # Only the files with TODOs: graded without a word. Flattened: found by name; the slide's
+    # OCR text in aelab/model.py fails every TODO whose scripts import it, quoting the line.
+    assert cells(rows["s06_김하늘"]) == OK and rows["s06_김하늘"]["note"] == ""
+    assert cells(rows["s07"]) == ["ok"] * 3 + ["error"] * 7
+    ocr = 'SyntaxError in aelab/model.py line '
+    assert rows["s07"]["note"].startswith("found by name, not where the handout keeps them: "
+                                          "model.py as aelab/model.py; TODO 4, 5, 6, 8: " + ocr)
+    assert re.search(r"; TODO 7, 9, 10: SyntaxError in aelab/model.py line \d+: invalid syntax: "
+                     r'with tf.variable scope\("hidden 2"\):; this TODO\'s script imports it, so '
+                     r"it cannot run$", rows["s07"]["note"]), rows["s07"]["note"]
 
     # Typical mistakes: each marks its own TODO, and only that one.
     assert cells(rows["s03"]) == ["wrong", "ok", "ok", "wrong", "ok", "wrong", "wrong", "ok",
                                   "wrong", "ok"]
-    assert cells(rows["s04"]) == ["ok", "ok", "ok", "error", "ok", "ok", "ok", "error", "ok",
+    assert cells(rows["s04"]) == ["ok", "ok", "ok", "ok", "ok", "ok", "ok", "error", "ok",
                                   "wrong"]
     s03 = feedback(tmp_path, "s03").splitlines()
     for *_, todo in MISTAKES["s03"]:
         assert MESSAGES[todo] in [line for line in s03 if re.match(rf"^\s*{todo}  ", line)][0]
     s04 = feedback(tmp_path, "s04")
-    assert "SyntaxError in aelab/model.py line " in s04 and MESSAGES[8] in s04
+    assert MESSAGES[8] in s04
     assert "cost differs from the reference" in s04 and s04.startswith("student: s04")
 
     # A student who changed the checker and the reference is graded on the real answers.
@@ -155,7 +194,6 @@ def test_grading_a_class(tmp_path, handouts):
     assert cells(rows["s05"]) == ["error"] * 3 + ["ok"] * 4 + ["error", "ok", "timeout"]
     assert ("basic_autoencoder.py is not saved as UTF-8, so Python will not run it: save it as "
             "UTF-8 and check again") in feedback(tmp_path, "s05")
-    assert "handout found in work/practice/" in rows["s05"]["note"]
     assert f"TODO 10: still running after {TIMEOUT} s (an endless loop?)" in rows["s05"]["note"]
     assert "TODO 8: its lines ended the checker (exit status 0)" in rows["s05"]["note"]
 
