@@ -170,8 +170,8 @@ def test_grading_a_class(tmp_path, handouts):
     assert rows["s07"]["note"].startswith("found by name, not where the handout keeps them: "
                                           "model.py as aelab/model.py; TODO 4, 5, 6, 8: " + ocr)
     assert re.search(r"; TODO 7, 9, 10: SyntaxError in aelab/model.py line \d+: invalid syntax: "
-                     r'with tf.variable scope\("hidden 2"\):; this TODO\'s script imports it, so '
-                     r"it cannot run$", rows["s07"]["note"]), rows["s07"]["note"]
+                     r'with tf.variable scope\("hidden 2"\): \(this TODO\'s script imports '
+                     r"aelab/model.py, so it cannot run\)$", rows["s07"]["note"]), rows["s07"]["note"]
 
     # Typical mistakes: each marks its own TODO, and only that one.
     assert cells(rows["s03"]) == ["wrong", "ok", "ok", "wrong", "ok", "wrong", "wrong", "ok",
@@ -452,7 +452,7 @@ def test_a_module_that_does_not_compile_fails_every_todo_whose_scripts_import_it
         assert rows[n].cell == "error" and rows[n].text == said, rows[n]
     for n in (7, 9, 10):
         assert rows[n].cell == "error" and rows[n].text == (
-            f"{said}; this TODO's script imports it, so it cannot run"), rows[n]
+            f"{said} (this TODO's script imports aelab/model.py, so it cannot run)"), rows[n]
     # A blank stays a blank.
     texts["denoising_autoencoder_mnist.py"] = kit_texts()["denoising_autoencoder_mnist.py"]
     handout = Handout(None, TODOS, {**texts, **{

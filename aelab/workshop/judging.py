@@ -154,7 +154,8 @@ def not_compiled(handout, todo):
         if why:
             if file in files_of(todo):
                 return Row(todo, "error", why)
-            return Row(todo, "error", f"{why}; this TODO's script imports it, so it cannot run")
+            return Row(todo, "error", f"{why} (this TODO's script imports "
+                                      f"{file.replace(os.sep, '/')}, so it cannot run)")
     return None
 
 
