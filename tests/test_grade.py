@@ -14,7 +14,7 @@ import zipfile
 import pytest
 
 import hostile
-from aelab.workshop import judging, report, submissions
+from aelab.workshop import handout, judging, report, submissions
 from aelab.workshop.cut import answers, cut, kit_texts
 from aelab.workshop.grade import Graded
 from aelab.workshop.gradebook import STOPPED, Gradebook
@@ -496,3 +496,20 @@ def test_the_class_report_counts_blanks_apart_from_wrong_answers_and_names_no_st
     assert not any(name in page for name in ("김철수", "이영희", "student_"))
     assert (tmp_path / "grades.png").read_bytes().startswith(b"\x89PNG")
     assert note == (None if report.korean_font() else report.NO_FONT)
+
+
+@POSIX_ONLY
+@pytest.mark.parametrize("system, tool", [("macOS", "bsdtar"), ("Linux", "zip")])
+def test_the_readmes_one_line_hand_ins_make_zips_that_grade_as_is(tmp_path, system, tool):
+    """The handout README's line for a system, run in a student's folder (.venv and all): the
+    zip is graded on the TODO files, with nothing to say. bsdtar is macOS's tar and Windows'."""
+    if shutil.which(tool) is None:
+        pytest.skip(f"no {tool} here (apt-get install {'libarchive-tools' if tool == 'bsdtar' else 'zip'})")
+    readme = handout.handout_readme(None, False)
+    line = re.search(rf"^- {system}: `(.+)`$", readme, re.M).group(1)
+    if tool == "bsdtar":
+        line = re.sub(r"^tar ", "bsdtar ", line)
+    practice = a_students_folder(tmp_path / "student") / "practice"
+    subprocess.run(line, shell=True, cwd=practice, check=True, capture_output=True)
+    assert submissions.unpack(tmp_path / "student" / "practice.zip", tmp_path / "copy") == []
+    assert copied(tmp_path / "copy") == sorted(TODO_FILES)
