@@ -513,3 +513,9 @@ def test_the_readmes_one_line_hand_ins_make_zips_that_grade_as_is(tmp_path, syst
     subprocess.run(line, shell=True, cwd=practice, check=True, capture_output=True)
     assert submissions.unpack(tmp_path / "student" / "practice.zip", tmp_path / "copy") == []
     assert copied(tmp_path / "copy") == sorted(TODO_FILES)
+
+
+def test_without_a_korean_font_the_chart_names_todos_by_number_and_says_so(tmp_path, monkeypatch):
+    monkeypatch.setattr(report, "KOREAN_FONTS", ())
+    assert report.chart(report.lines([], {}), tmp_path / "grades.png") == report.NO_FONT
+    assert (tmp_path / "grades.png").read_bytes().startswith(b"\x89PNG")
