@@ -174,11 +174,11 @@ python -m aelab.workshop pack
 - macOS: `tar -a -cf ../practice.zip --exclude .venv --exclude mnist --exclude "*_logs" --exclude __pycache__ .`
 - Linux: `cd .. && zip -r practice.zip practice -x "practice/.venv/*" "practice/mnist/*" "*_logs/*" "*/__pycache__/*"`
 
-폴더 이름이 `practice` 가 아니면 그 이름으로 바꾸세요. 탐색기의 "보내기 > 압축(ZIP) 폴더" 도 되지만
-`.venv` 를 먼저 지워야 합니다 (`rmdir /s /q .venv`). TODO 가 있는 파일만 올려도 채점됩니다. / Where
-the folder is not called `practice`, put its name instead. Explorer's "Send to > Compressed
-(zipped) folder" works too, once `.venv` is deleted (`rmdir /s /q .venv`). A zip of only the
-files with TODOs is graded as well.
+폴더 이름이 `practice` 가 아니면 그 이름으로 바꾸세요. 탐색기에서는 `.venv`, `mnist`, `*_logs` 를 뺀
+나머지를 모두 선택하고 "보내기 > 압축(ZIP) 폴더" 를 고릅니다. TODO 가 있는 파일만 올려도 채점됩니다. /
+Where the folder is not called `practice`, put its name instead. In Explorer: select everything
+but `.venv`, `mnist` and the `*_logs` folders, then "Send to > Compressed (zipped) folder". A zip
+of only the files with TODOs is graded as well.
 
 ## 6. 참고 / Notes
 
