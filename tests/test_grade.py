@@ -453,6 +453,13 @@ def test_a_module_that_does_not_compile_fails_every_todo_whose_scripts_import_it
     for n in (7, 9, 10):
         assert rows[n].cell == "error" and rows[n].text == (
             f"{said} (this TODO's script imports aelab/model.py, so it cannot run)"), rows[n]
+    # Without aelab/model.py, its TODOs say it is missing, and so do those whose scripts import it.
+    handout = Handout(None, TODOS, {path: text for path, text in texts.items() if path != MODEL})
+    rows = {todo.number: judging.without_a_run(handout, todo) for todo in TODOS}
+    assert [rows[n] for n in (1, 2, 3)] == [None] * 3
+    assert {rows[n].text for n in (4, 5, 6, 8)} == {"aelab/model.py is missing"}
+    assert {rows[n].text for n in (7, 9, 10)} == {
+        "aelab/model.py is missing (this TODO's script imports aelab/model.py, so it cannot run)"}
     # A blank stays a blank.
     texts["denoising_autoencoder_mnist.py"] = kit_texts()["denoising_autoencoder_mnist.py"]
     handout = Handout(None, TODOS, {**texts, **{

@@ -4,8 +4,8 @@ A TODO is `ok` only when every value the reference holds for it was observed
 and matches, each compared with the reference's own tolerance and explained
 with the reference's own message: what a checking process sends is a student's
 lines' word, and only its values are used. A TODO file Python cannot compile
-(a SyntaxError anywhere in it) fails every TODO whose scripts import it
-(`not_compiled`), each row quoting the file, line and text, before anything runs.
+(a SyntaxError anywhere in it), or a missing one, fails every TODO whose scripts
+import it (`not_compiled`), each row quoting the file, line and text, before anything runs.
 """
 
 import ast
@@ -128,11 +128,13 @@ def imported(path):
 
 
 def _compiled(handout, path):
-    """Why Python cannot compile the handout's file `path` as it is, in one line, or None."""
+    """Why Python cannot compile the handout's file `path` as it is (or find it), in one line,
+    or None."""
     try:
         text = handout.read(path)
-        if text is not None:
-            compile(text, path, "exec", dont_inherit=True)
+        if text is None:
+            return f"{path.replace(os.sep, '/')} is missing"
+        compile(text, path, "exec", dont_inherit=True)
     except Problem as e:
         return str(e)
     except SyntaxError as e:
@@ -147,7 +149,7 @@ def _compiled(handout, path):
 
 def not_compiled(handout, todo):
     """The error Row of a TODO whose scripts import a file of the handout that Python cannot
-    compile, or None."""
+    compile, or that is missing; else None."""
     for file in sorted({f for own in files_of(todo) for f in imported(own)} & {
             f for other in handout.todos for f in files_of(other)}):
         why = _compiled(handout, file)
