@@ -388,6 +388,15 @@ def test_a_zip_with_venvs_is_graded_on_its_own_files_and_their_size_does_not_cou
     assert copied(tmp_path / "copy") == sorted(TODO_FILES)
 
 
+def test_a_folder_with_python_files_is_never_skipped_as_data_a_run_or_a_venv(tmp_path):
+    """The data downloaded into the handout folder itself, beside its scripts, is no reason to
+    skip the handout."""
+    names = [*TODO_FILES, "train-images-idx3-ubyte.gz", "checkpoint", "pyvenv.cfg"]
+    assert submissions.unpack(zipped(tmp_path / "s.zip", [f"practice/{n}" for n in names]),
+                              tmp_path / "copy") == []
+    assert copied(tmp_path / "copy") == sorted(TODO_FILES)
+
+
 def zipped(path, names):
     with zipfile.ZipFile(path, "w") as archive:
         for name in names:

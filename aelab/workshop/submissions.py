@@ -107,9 +107,12 @@ def _not_a_handout(what):
 
 def not_work(name, inside):
     """Why the folder `name`, holding the names `inside`, is not the student's work (a few words
-    for the note; "" for a cache, which the note leaves out), or None where it may be."""
+    for the note; "" for a cache, which the note leaves out), or None where it may be: a folder
+    with a Python file in it may hold the handout (a venv made in it, the data put beside it)."""
     if name in CACHES:
         return ""
+    if any(inner.endswith(".py") for inner in inside):
+        return None
     if any(mark in inside for mark in VENV_MARKS):
         return VENV
     if name.endswith("_logs") or "checkpoint" in inside:
