@@ -333,7 +333,7 @@ def test_the_folder_copied_is_the_one_opened(tmp_path, monkeypatch):
         os.symlink(solution, folder)
         return listed
     monkeypatch.setattr(submissions, "_files", swapped)
-    assert submissions.copy_folder(str(folder), str(tmp_path / "copy")) == ""
+    assert submissions.copy_folder(str(folder), str(tmp_path / "copy")) == []
     assert (tmp_path / "copy" / "aelab" / "model.py").read_text() == "y = 2\n"
 
 
@@ -342,7 +342,7 @@ def test_where_folders_have_no_descriptors_each_step_is_looked_at(tmp_path, monk
     """Windows' way, tried here: the copy is made through paths, and a link anywhere is refused."""
     monkeypatch.setattr(submissions, "_BY_FD", False)
     folder = handout_folder(tmp_path / "student")
-    assert submissions.copy_folder(str(folder), str(tmp_path / "copy")) == ""
+    assert submissions.copy_folder(str(folder), str(tmp_path / "copy")) == []
     assert (tmp_path / "copy" / "aelab" / "model.py").read_text() == "y = 2\n"
     os.symlink(folder / "aelab", folder / "more")
     with pytest.raises(submissions.Ungradable, match="^unsafe folder: 'more' is a link; "):

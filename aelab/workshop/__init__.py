@@ -2,6 +2,7 @@
 
     python -m aelab.workshop make DIR [--data-dir SRC | --dataset NAME] [--solution]
     python -m aelab.workshop check [DIR] [--todo N ...] [--timeout S]
+    python -m aelab.workshop pack [DIR] [--out ZIP]
     python -m aelab.workshop grade SUBMISSIONS [--out grades.csv] [--feedback DIR] [--jobs N]
                                                [--timeout S] [--no-sandbox]
 
@@ -13,6 +14,7 @@
 - checking_process.py: the process that runs a student's lines; supervise.py:
   starting and watching it; sandbox.py: its sandbox when grading on Linux;
 - judging.py: a TODO's row from what its lines gave; check.py: checking one folder;
-- submissions.py: reading what students hand in; gradebook.py: grades.csv and resuming;
+- handin.py: zipping a student folder to hand in; submissions.py: reading what students hand
+  in (and what is not their work); gradebook.py: grades.csv and resuming;
   grade.py: grading a class.
 """

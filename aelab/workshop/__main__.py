@@ -1,4 +1,4 @@
-"""python -m aelab.workshop make | check | grade: see aelab/workshop/__init__.py."""
+"""python -m aelab.workshop make | check | pack | grade: see aelab/workshop/__init__.py."""
 
 import argparse
 
@@ -34,6 +34,12 @@ def parse_args(argv):
                        choices=[todo.number for todo in TODOS],
                        help="check only these TODOs (default: all)")
     check.add_argument("--timeout", **timeout)
+    pack = commands.add_parser("pack", help="zip a student folder to hand in, without its "
+                                             ".venv, run folders and data")
+    pack.add_argument("folder", metavar="DIR", nargs="?", default=".",
+                      help="the student folder (default: this one)")
+    pack.add_argument("--out", metavar="ZIP",
+                      help="the zip to write (default: the folder's name with .zip, beside it)")
     grade = commands.add_parser("grade", help="grade a class: a folder or .zip per student")
     grade.add_argument("submissions", metavar="SUBMISSIONS",
                        help="a folder holding each student's handout as a folder or a .zip, "
@@ -55,6 +61,9 @@ def main(argv=None):
     args = parse_args(argv)
     if args.command == "check":
         return checking.check(args.folder, args.todo, args.timeout)
+    if args.command == "pack":
+        from aelab.workshop.handin import pack
+        return pack(args.folder, args.out)
     if args.command == "grade":
         from aelab.workshop.grade import grade
         return grade(args.submissions, args.out, args.feedback, args.jobs, args.timeout,

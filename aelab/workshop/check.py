@@ -61,16 +61,23 @@ def check_folder(folder, reference, launcher, todos=TODOS, timeout=DEFAULT_TIMEO
 
 
 def notes(folder, reference):
-    """What in a student's folder differs from the kit's checker, and is therefore not used."""
+    """What in a student's folder differs from the kit's checker, and is therefore not used.
+
+    A file of the checker that is missing is not used either, and says nothing: a student who
+    hands in only the files with TODOs hands in all that is graded.
+    """
     said = []
     for name in sorted(os.listdir(os.path.join(KIT, WORKSHOP))):
         if name.endswith(".py"):
             path = os.path.join(WORKSHOP, name)
-            if _bytes(os.path.join(folder, path)) != _bytes(os.path.join(KIT, path)):
+            theirs = _bytes(os.path.join(folder, path))
+            if theirs is not None and theirs != _bytes(os.path.join(KIT, path)):
                 said.append(f"{path.replace(os.sep, '/')} differs from the kit's (not used)")
     try:
         with open(os.path.join(folder, REFERENCE_FILE), encoding="utf-8") as f:
             theirs = json.load(f)
+    except FileNotFoundError:
+        return said
     except (OSError, ValueError, RecursionError):  # RecursionError: JSON nested too deep
         theirs = None
     if not _close(theirs, reference.handout):

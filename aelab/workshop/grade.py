@@ -11,10 +11,13 @@ process), several students at a time, each TODO for at most --timeout seconds
 and each student's lines for at most every TODO's limit once, in all (bound);
 on Linux each checking process runs in a sandbox (sandbox.py). What the
 student's folder holds of the checker itself is neither run nor used for
-grading. Prints a line per student as each is done, then how many have each
-TODO ok; grades.csv gets each row as the student is done, and a stopped
-grading resumes (gradebook.py); with --feedback, each student's table to
-hand back.
+grading; what is not the student's work (a virtual environment, caches, run
+folders, the data) is not even read (submissions.py). Prints a line per
+student as each is done, then for each TODO how many have it ok, wrong, in
+error and not filled; grades.csv gets each row as the student is done, and a
+stopped grading resumes (gradebook.py); at the end the class report
+(report.py) goes beside it, as grades.png and grades.html; with --feedback,
+each student's table to hand back.
 """
 
 import collections
@@ -28,12 +31,12 @@ import threading
 import time
 
 from aelab import LabError
-from aelab.workshop import check, sandbox, supervise
+from aelab.workshop import check, report, sandbox, supervise
 from aelab.workshop.gradebook import STOPPED, TEMP_PREFIX, Gradebook
 from aelab.workshop.reference import Reference
 from aelab.workshop.source import KIT, REFERENCE_FILE
 from aelab.workshop.submissions import Ungradable, copy_folder, printable, submissions, unpack
-from aelab.workshop.table import Table, summary
+from aelab.workshop.table import Table, pad, summary, width
 from aelab.workshop.todos import TODOS
 
 Graded = collections.namedtuple("Graded", "student rows seconds notes")
@@ -48,9 +51,7 @@ def grade_one(submission, into, reference, launcher, timeout, slot=0):
     notes = []
     try:
         os.makedirs(into)
-        top = (unpack if submission.zipped else copy_folder)(submission.path, into)
-        if top:
-            notes.append(f"handout found in {top}/")
+        notes += (unpack if submission.zipped else copy_folder)(submission.path, into)
         notes += check.notes(into, reference)
         if os.path.exists(os.path.join(into, REFERENCE_FILE)):  # the student's: not used, not shown
             os.remove(os.path.join(into, REFERENCE_FILE))
@@ -64,9 +65,11 @@ def grade_one(submission, into, reference, launcher, timeout, slot=0):
         rows, notes = None, [f"the grader failed on this submission ({type(e).__name__}: {e})"]
     finally:
         shutil.rmtree(into, ignore_errors=True)
+    failed = collections.defaultdict(list)  # {text: TODO numbers}: a broken module fails several
     for row in rows or ():
         if row.cell in ("error", "timeout"):
-            notes.append(f"TODO {row.todo.number}: {row.text}")
+            failed[row.text].append(str(row.todo.number))
+    notes += [f"TODO {', '.join(numbers)}: {text}" for text, numbers in failed.items()]
     return Graded(submission.student, rows, time.monotonic() - started, list(map(printable, notes)))
 
 
@@ -96,7 +99,7 @@ class _Grading:
         said = (f"{sum(r.cell == 'ok' for r in graded.rows)} of {len(TODOS)} ok" if graded.rows
                 else f"not graded: {graded.notes[0]}")
         with self._printing:
-            print(f"{graded.student:<{self.width}}  {said}  {graded.seconds:.1f} s", flush=True)
+            print(f"{pad(graded.student, self.width)}  {said}  {graded.seconds:.1f} s", flush=True)
 
     def run(self, students, jobs, note=None):
         """Grades (index, Submission) pairs, `jobs` at a time, each slot with its own sandbox user."""
@@ -154,7 +157,7 @@ def grade(folder, out="grades.csv", feedback=None, jobs=None, timeout=check.DEFA
             launcher, reference = _checking(temp, hidden, jobs, no_sandbox)
         book.begin(temp)
         grading = _Grading(book, reference, launcher, temp, timeout,
-                           max(len(s.student) for s in found))
+                           max(width(s.student) for s in found))
         return _grade_all(grading, len(found), fresh, again, given_up, jobs, timeout)
     finally:
         if launcher and launcher.sandbox:
@@ -206,9 +209,12 @@ def _grade_all(grading, total, fresh, again, given_up, jobs, timeout):
         return 130
     book.close()
     records = book.records()
-    print_class_table(records)
-    print(f"Wrote {book.out}" + (f" and {len(records)} feedback files in {book.feedback}"
-                                 if book.feedback else ""))
+    lines, written, note = report.write(records, book.failures, book.out)
+    print("\n" + "\n".join(report.terminal(lines)))
+    if note:
+        print(f"note: {note}")
+    print(f"Wrote {book.out}, the class report {' and '.join(written)}"
+          + (f", and {len(records)} feedback files in {book.feedback}" if book.feedback else ""))
     return 0
 
 
@@ -232,9 +238,3 @@ def _as_done(futures):
                                                 return_when=concurrent.futures.FIRST_COMPLETED)
         yield from done
 
-
-def print_class_table(records):
-    """For each TODO, how many of the graded students (rows of grades.csv) have it ok."""
-    checked = [row for row in records if row[1]]
-    counts = {todo.number: sum(row[1 + i] == "ok" for row in checked) for i, todo in enumerate(TODOS)}
-    print("\n" + "\n".join(Table().ok_counts(counts, len(checked))))

@@ -79,6 +79,7 @@ class Gradebook:
         self._class = {"submissions": os.path.abspath(submissions),
                        "feedback": os.path.abspath(feedback) if feedback else None}
         self.rows, self.stops, self._checking = {}, {}, set()
+        self.failures = {}  # {student: {TODO number as str: the message of its wrong/error row}}
         self._temp, self._lock = None, threading.Lock()
         self.resumed = os.path.isfile(self.journal)
         if self.resumed:
@@ -91,6 +92,7 @@ class Gradebook:
                 journal = json.load(f)
             same = {key: journal[key] for key in self._class} == self._class
             stops, checking = dict(journal["stops"]), list(journal["checking"])
+            self.failures = dict(journal.get("failures", {}))
         except (OSError, ValueError, KeyError, TypeError):
             raise LabError(f"{self.journal} cannot be read: delete it to grade the class again "
                            f"from the start") from None
@@ -136,6 +138,9 @@ class Gradebook:
         """A student is done: their row in grades.csv, their feedback file, out of the journal."""
         with self._lock:
             self.rows[graded.student] = record(graded)
+            self.failures[graded.student] = {str(row.todo.number): row.text
+                                             for row in graded.rows or ()
+                                             if row.cell in ("wrong", "error", "timeout")}
             try:
                 if self.feedback:
                     write_whole(os.path.join(self.feedback, file_name(graded.student)),
@@ -170,7 +175,7 @@ class Gradebook:
 
     def _write_journal(self):
         journal = dict(self._class, temp=self._temp, stops=self.stops,
-                       checking=sorted(self._checking))
+                       checking=sorted(self._checking), failures=self.failures)
         write_whole(self.journal, json.dumps(journal, ensure_ascii=False, indent=1) + "\n")
 
 

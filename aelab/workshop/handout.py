@@ -152,7 +152,35 @@ command prompt instead (the same on Windows):
 and the time left. Ctrl-C (■ in Jupyter) stops a run; the same command resumes it. `--help` lists
 every option.
 
-## 5. 참고 / Notes
+## 5. 제출 / Hand in
+
+이 폴더에서 (가상 환경을 켠 채로) 한 줄이면 제출할 zip 이 만들어집니다. `.venv`, 실행 폴더 (`*_logs`),
+데이터 (`mnist/data`), 캐시는 빠집니다: 모두 여러분이 쓴 것이 아니고, `.venv` 하나만 해도 수 GB 입니다.
+폴더 이름 그대로 폴더 옆에 저장됩니다 (`practice` 이면 `practice.zip`); 강사가 정한 이름이 있으면
+`--out 학번_이름.zip` 으로 정하세요. / One line in this folder (with the virtual environment
+active) makes the zip to hand in, without `.venv`, the run folders (`*_logs`), the data
+(`mnist/data`) and caches: none of them is your work, and `.venv` alone is gigabytes. It is
+written beside the folder, named for it (`practice` gives `practice.zip`); `--out NAME.zip` names
+it as your instructor asks.
+
+```
+python -m aelab.workshop pack
+```
+
+명령 없이 / Without the kit's command, in this folder:
+
+- Windows 10, 11 (명령 프롬프트나 PowerShell / Command Prompt or PowerShell):
+  `tar -a -cf ..\\practice.zip --exclude .venv --exclude mnist --exclude "*_logs" --exclude __pycache__ .`
+- macOS: `tar -a -cf ../practice.zip --exclude .venv --exclude mnist --exclude "*_logs" --exclude __pycache__ .`
+- Linux: `cd .. && zip -r practice.zip practice -x "practice/.venv/*" "practice/mnist/*" "*_logs/*" "*/__pycache__/*"`
+
+폴더 이름이 `practice` 가 아니면 그 이름으로 바꾸세요. 탐색기에서는 `.venv`, `mnist`, `*_logs` 를 뺀
+나머지를 모두 선택하고 "보내기 > 압축(ZIP) 폴더" 를 고릅니다. TODO 가 있는 파일만 올려도 채점됩니다. /
+Where the folder is not called `practice`, put its name instead. In Explorer: select everything
+but `.venv`, `mnist` and the `*_logs` folders, then "Send to > Compressed (zipped) folder". A zip
+of only the files with TODOs is graded as well.
+
+## 6. 참고 / Notes
 
 - 기본 오토인코더의 재구성 이미지에 밝은 점 / Bright dots in the basic autoencoder's
   reconstructions: 몇몇 픽셀이 모든 재구성에서 1 (흰색/노란색) 근처에 머뭅니다. 슬라이드의 코드가 가중치와

@@ -3,15 +3,20 @@
 A TODO is `ok` only when every value the reference holds for it was observed
 and matches, each compared with the reference's own tolerance and explained
 with the reference's own message: what a checking process sends is a student's
-lines' word, and only its values are used.
+lines' word, and only its values are used. A TODO file Python cannot compile
+(a SyntaxError anywhere in it), or a missing one, fails every TODO whose scripts
+import it (`not_compiled`), each row quoting the file, line and text, before anything runs.
 """
 
+import ast
 import collections
+import functools
+import os
 
 import numpy as np
 
 from aelab.workshop.observers import VARIABLES
-from aelab.workshop.source import Problem
+from aelab.workshop.source import KIT, Problem, files_of, handout_files
 from aelab.workshop.supervise import CHANNEL
 
 # A row of the table: the TODO, its cell ("ok", "not filled", "wrong", "error" or "timeout")
@@ -108,9 +113,71 @@ def _ended(todo, end, want):
     return Row(todo, "error", _printable(end["text"]))
 
 
-def without_a_run(handout, todo):
-    """The Row of a TODO that needs nothing run: not filled in, or its files unreadable; else None."""
+@functools.lru_cache(maxsize=None)
+def imported(path):
+    """The handout files ("/" paths) the kit's own file `path` imports, itself and its imports'
+    imports included: what a script of that file runs."""
+    modules = {os.path.splitext(file.replace(os.sep, "/"))[0].replace("/", "."): file
+               for file in handout_files()}
+    found, waiting = set(), [path]
+    while waiting:
+        file = waiting.pop()
+        if file in found:
+            continue
+        found.add(file)
+        with open(os.path.join(KIT, file), "rb") as f:
+            data = f.read()
+        try:  # bytes: Python's own reading, a coding line included
+            tree = ast.parse(data)
+        except (SyntaxError, ValueError):  # a kit's file edited until it does not compile
+            continue
+        for node in ast.walk(tree):
+            names = [alias.name for alias in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module] + [f"{node.module}.{alias.name}" for alias in node.names]
+            waiting += [modules[name] for name in names if name in modules]
+    return found
+
+
+def _compiled(handout, path):
+    """Why Python cannot compile the handout's file `path` as it is (or find it), in one line,
+    or None."""
     try:
-        return None if handout.filled(todo) else Row(todo, "not filled", NOT_FILLED)
+        text = handout.read(path)
+        if text is None:
+            return f"{path.replace(os.sep, '/')} is missing"
+        compile(text, path, "exec", dont_inherit=True)
+    except Problem as e:
+        return str(e)
+    except SyntaxError as e:
+        lines = text.splitlines()
+        line = lines[e.lineno - 1].strip() if e.lineno and e.lineno <= len(lines) else ""
+        return _printable(f"{type(e).__name__} in {path.replace(os.sep, '/')} line {e.lineno}: "
+                          f"{e.msg}: {line}")
+    except ValueError as e:  # a null byte, say
+        return _printable(f"{path.replace(os.sep, '/')} cannot be compiled: {e}")
+    return None
+
+
+def not_compiled(handout, todo):
+    """The error Row of a TODO whose scripts import a file of the handout that Python cannot
+    compile, or that is missing; else None."""
+    for file in sorted({f for own in files_of(todo) for f in imported(own)} & {
+            f for other in handout.todos for f in files_of(other)}):
+        why = _compiled(handout, file)
+        if why:
+            if file in files_of(todo):
+                return Row(todo, "error", why)
+            return Row(todo, "error", f"{why} (this TODO's script imports "
+                                      f"{file.replace(os.sep, '/')}, so it cannot run)")
+    return None
+
+
+def without_a_run(handout, todo):
+    """The Row of a TODO that needs nothing run: not filled in, its files unreadable, or a file
+    its scripts import not compiled; else None."""
+    try:
+        return not_compiled(handout, todo) if handout.filled(todo) else Row(
+            todo, "not filled", NOT_FILLED)
     except Problem as e:
         return Row(todo, "error", str(e))

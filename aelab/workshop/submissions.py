@@ -1,7 +1,12 @@
 """What students hand in: a folder or a zip per student, copied for checking, following no link.
 
 Only the handout's own files are copied (a zip: unpacked, after every entry
-was found safe). Nothing is followed: a link anywhere in a folder or a zip is
+was found safe). What is not the student's work is skipped unread: a virtual
+environment (a folder holding pyvenv.cfg or conda-meta) anywhere, caches,
+run folders and the data (`not_work`); nothing in them is looked at, so
+neither their links nor their size count, and one neutral note names a
+virtual environment (the rest is what a handout holds as it is used).
+Elsewhere nothing is followed: a link in a folder or a zip is
 refused, as are special files (pipes, devices), zip entries that would land
 outside their folder and more than MAX_UNPACKED bytes; a student's folder is
 opened once, and each file in it through the folders above it from that
@@ -9,18 +14,23 @@ handle, none of them a link (O_NOFOLLOW where the system has it), so that a
 link put there after the folder was looked at is refused too. What the
 grader reads is bounded: MAX_FILE bytes a file, MAX_ENTRIES entries (a zip's
 told by its last record, before its list is read), MAX_DEPTH folders deep.
-A refusal is the student's row: `Ungradable` with its note. Names are data:
-each submission gets an id of its own, printable (student_id).
+A refusal is the student's row: `Ungradable` with its note. A TODO file not
+where the handout keeps it (a flattened upload: `model.py` at the top) is
+taken by its name when only one file has that name. Names are data: each
+submission gets an id of its own, printable (student_id).
 """
 
 import collections
 import errno
 import os
+import posixpath
 import re
 import stat
 import zipfile
 
-from aelab.workshop.source import REFERENCE_FILE, handout_files
+from aelab.input_data import FILES as DATA_FILES
+from aelab.workshop.source import REFERENCE_FILE, files_of, handout_files
+from aelab.workshop.todos import TODOS
 
 MAX_UNPACKED = 1 << 30  # bytes a zip may unpack to: a handout with its data and two runs is ~0.6 GB
 MAX_FILE = 1 << 20      # bytes of one file copied for checking: a handout's largest is ~25 KB
@@ -30,6 +40,12 @@ MAX_LISTING = 16 << 20  # bytes of a zip's list of entries (its central director
 JUNK = {"__MACOSX", ".DS_Store", "Thumbs.db", "desktop.ini", ".ipynb_checkpoints", "__pycache__"}
 # What marks the top of a handout inside a submission: one of its TODO files.
 MARKERS = ("autoencoder_mnist.py", "basic_autoencoder.py", "aelab/model.py")
+# Folders that are not the student's work, skipped unread and unsaid: caches and tools' own.
+CACHES = {"__pycache__", ".ipynb_checkpoints", ".pytest_cache", ".mypy_cache", ".ruff_cache",
+          ".git", "__MACOSX"}
+VENV_MARKS = ("pyvenv.cfg", "conda-meta")  # what a folder holds that is a virtual environment
+VENV = "a virtual environment"
+HAND_IN = "hand in the handout folder as `python -m aelab.workshop pack` zips it"
 
 Submission = collections.namedtuple("Submission", "student path zipped")  # zipped: a .zip, else a folder
 
@@ -127,7 +143,75 @@ def _wanted():
 
 def _not_a_handout(what):
     return Ungradable(f"not a handout: no autoencoder_mnist.py, basic_autoencoder.py or "
-                      f"aelab/model.py in the {what}")
+                      f"aelab/model.py in the {what}; {HAND_IN}")
+
+
+def not_work(name, inside):
+    """Why the folder `name`, holding the names `inside`, is not the student's work (a few words
+    for the note; "" for a cache, which the note leaves out), or None where it may be: a folder
+    with a Python file in it may hold the handout (a venv made in it, the data put beside it)."""
+    if name in CACHES:
+        return ""
+    if any(inner.endswith(".py") for inner in inside):
+        return None
+    if any(mark in inside for mark in VENV_MARKS):
+        return VENV
+    if name.endswith("_logs") or "checkpoint" in inside:
+        return "a run folder"
+    if any(data in inside or data[:-len(".gz")] in inside for data in DATA_FILES):
+        return "the data"
+    return None
+
+
+def _left_out_in_zip(names):
+    """{folder: why} of the outermost folders of a zip's entry names (as "/" paths) that are not
+    the student's work (not_work)."""
+    inside = collections.defaultdict(set)
+    for name in names:
+        parts = name.split("/")
+        for depth in range(1, len(parts)):
+            inside["/".join(parts[:depth])].add(parts[depth])
+    left = {}
+    for folder in sorted(inside, key=lambda folder: folder.count("/")):
+        if not any(folder.startswith(f"{out}/") for out in left):
+            why = not_work(posixpath.basename(folder), inside[folder])
+            if why is not None:
+                left[folder] = why
+    return left
+
+
+def venv_note(left):
+    """The one neutral note of a grading that skipped virtual environments ({folder: why}), or
+    None: caches, run folders and the data are what a handout holds as it is used, and go unsaid."""
+    venvs = [f"{folder}/" for folder, why in sorted(left.items()) if why == VENV]
+    if not venvs:
+        return None
+    return f"not read: {', '.join(venvs)} (a virtual environment; a hand-in needs none)"
+
+
+def place(paths, what):
+    """({handout path: path in the submission}, notes) of the files a submission holds ("/"
+    paths, what was skipped left out): where the handout's are, and TODO files found by name.
+
+    Raises Ungradable, saying how to hand in, where no TODO file is found at all.
+    """
+    top = _root(paths)
+    prefix = f"{top}/" if top else ""
+    found = {path: prefix + path for path in _wanted() if prefix + path in paths}
+    by_name, notes = collections.defaultdict(list), []
+    for path in paths:
+        by_name[posixpath.basename(path)].append(path)
+    taken, todo_files = [], list(dict.fromkeys(
+        file.replace(os.sep, "/") for todo in TODOS for file in files_of(todo)))
+    for path in todo_files:
+        if path not in found and len(by_name[posixpath.basename(path)]) == 1:
+            found[path] = by_name[posixpath.basename(path)][0]
+            taken.append(f"{found[path]} as {path}")
+    if not any(path in found for path in todo_files):
+        raise _not_a_handout(what)
+    if taken:
+        notes.append(f"found by name, not where the handout keeps them: {', '.join(taken)}")
+    return found, notes
 
 
 def _copy(source, into, path):
@@ -143,24 +227,24 @@ def _copy(source, into, path):
 
 
 def unpack(zip_path, into):
-    """Unpacks the handout in a student's zip into the folder `into`; returns where it was found.
+    """Unpacks the handout in a student's zip into the folder `into`; returns the notes to say.
 
-    Raises Ungradable, having unpacked nothing, for a zip that is a link, with
-    more than MAX_ENTRIES entries, an entry that would land outside its folder,
-    a link, more than MAX_UNPACKED bytes, or no handout.
+    What is not the student's work is skipped unread (not_work). Raises
+    Ungradable, having unpacked nothing, for a zip that is a link, with more
+    than MAX_ENTRIES entries, an entry that would land outside its folder, a
+    link, more than MAX_UNPACKED bytes, or no handout.
     """
     try:
         with open_no_follow(*os.path.split(os.path.abspath(zip_path))) as stream:
             _bounded_listing(stream)
             with zipfile.ZipFile(stream) as archive:
-                top = _unpack_entries(archive, into)
+                return _unpack_entries(archive, into)
     except OSError as e:
         if e.errno == errno.ELOOP:
             raise Ungradable("unsafe zip: it is a link; nothing was unpacked") from None
         raise Ungradable(f"the zip cannot be read ({e})") from None
     except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError) as e:
         raise Ungradable(f"the zip cannot be read ({e})") from None
-    return top
 
 
 def _bounded_listing(stream):
@@ -177,40 +261,40 @@ def _bounded_listing(stream):
 
 
 def _unpack_entries(archive, into):
-    """Unpacks the handout's files of an open zip whose every entry is safe; returns their top."""
-    entries = archive.infolist()
-    for entry in entries:
+    """Unpacks the handout's files of an open zip whose every entry is safe, skipping what is not
+    the student's work (not_work); returns the notes to say."""
+    for entry in archive.infolist():
         why = unsafe(entry.filename)
         if why:
             raise Ungradable(f"unsafe zip: the entry {entry.filename!r} has {why}; "
                              f"nothing was unpacked")
+    named = {"/".join(_parts(entry.filename)): entry for entry in archive.infolist()}
+    left = _left_out_in_zip(named)
+    entries = {name: entry for name, entry in named.items()
+               if not any(name.startswith(f"{folder}/") for folder in left)}
+    for entry in entries.values():
         if stat.S_ISLNK(entry.external_attr >> 16):
             raise Ungradable(f"unsafe zip: the entry {entry.filename!r} is a link; "
                              f"nothing was unpacked")
-    if sum(entry.file_size for entry in entries) > MAX_UNPACKED:
+    if sum(entry.file_size for entry in entries.values()) > MAX_UNPACKED:
         raise Ungradable(f"the zip unpacks to more than {MAX_UNPACKED >> 20} MB, far more "
-                         f"than a handout holds; nothing was unpacked")
-    names = {"/".join(_parts(entry.filename)): entry for entry in entries if not entry.is_dir()}
-    top = _root(names)
-    if top is None:
-        raise _not_a_handout("zip")
-    prefix = f"{top}/" if top else ""
-    for path in _wanted():
-        entry = names.get(prefix + path)
-        if entry is not None:
-            with archive.open(entry) as source:
-                _copy(source, into, path)
-    return top
+                         f"than a handout holds; nothing was unpacked; {HAND_IN}")
+    found, notes = place({name for name, entry in entries.items() if not entry.is_dir()}, "zip")
+    for path, name in found.items():
+        with archive.open(entries[name]) as source:
+            _copy(source, into, path)
+    return [note for note in (venv_note(left), *notes) if note]
 
 
 def copy_folder(folder, into):
-    """Copies the handout in a student's folder into `into`; returns where it was found.
+    """Copies the handout in a student's folder into `into`; returns the notes to say.
 
     The folder is opened once, and everything in it is reached through that
     handle, following no link (on Windows, through its path, each step looked
-    at). Raises Ungradable, having checked nothing, for a folder that is or
-    holds a link, or anything but folders and files, anywhere, more than
-    MAX_ENTRIES entries, or no handout.
+    at). What is not the student's work is skipped unread (not_work). Raises
+    Ungradable, having checked nothing, for a folder that is or holds a link,
+    or anything but folders and files, anywhere else, more than MAX_ENTRIES
+    entries, or no handout.
     """
     if _is_link(os.lstat(folder)):
         raise Ungradable("unsafe folder: it is a link; nothing was checked")
@@ -226,24 +310,20 @@ def copy_folder(folder, into):
 
 
 def _copy_from(handle, into):
-    """Copies the handout in the open folder `handle` into `into`; returns where it was found."""
+    """Copies the handout in the open folder `handle` into `into`; returns the notes to say."""
     try:
-        paths = _files(handle)
+        paths, left = _files(handle)
     except OSError as e:
         raise Ungradable(f"the folder cannot be read ({e.strerror})") from None
-    top = _root(paths)
-    if top is None:
-        raise _not_a_handout("folder")
-    for path in _wanted():
-        found = f"{top}/{path}" if top else path
-        if found in paths:
-            try:
-                with open_no_follow(handle, found) as source:
-                    _copy(source, into, path)
-            except OSError as e:
-                raise Ungradable(f"unsafe folder: {found!r} changed while it was copied "
-                                 f"({e.strerror}); nothing was checked") from None
-    return top
+    found, notes = place(paths, "folder")
+    for path, name in found.items():
+        try:
+            with open_no_follow(handle, name) as source:
+                _copy(source, into, path)
+        except OSError as e:
+            raise Ungradable(f"unsafe folder: {name!r} changed while it was copied "
+                             f"({e.strerror}); nothing was checked") from None
+    return [note for note in (venv_note(left), *notes) if note]
 
 
 def _is_link(info):
@@ -253,38 +333,46 @@ def _is_link(info):
 
 
 def _files(handle):
-    """The files in an open student's folder, as "/" paths; Ungradable for a link or anything but
-    a folder or a file, anywhere in it, or for more than MAX_ENTRIES entries in all."""
-    found, seen = set(), [0]
+    """(the files in an open student's folder, as "/" paths; {folder: why} of those not_work, not
+    read past their listing); Ungradable for a link or anything but a folder or a file anywhere
+    else in it, or for more than MAX_ENTRIES entries listed in all."""
+    found, left, seen = set(), {}, [0]
 
     def scan(folder, here):
-        with os.scandir(folder) as entries:
-            for entry in entries:
+        entries = []
+        with os.scandir(folder) as listing:
+            for entry in listing:
                 seen[0] += 1
                 if seen[0] > MAX_ENTRIES:
                     raise Ungradable(f"the folder holds more than {MAX_ENTRIES} entries, far more "
                                      f"than a handout's few hundred; nothing was checked")
-                path = f"{here}/{entry.name}" if here else entry.name
-                info = entry.stat(follow_symlinks=False)
-                if _is_link(info):
-                    raise Ungradable(f"unsafe folder: {path!r} is a link; nothing was checked")
-                if stat.S_ISDIR(info.st_mode):
-                    if path.count("/") >= MAX_DEPTH:
-                        raise Ungradable(f"the folder holds folders more than {MAX_DEPTH} deep, far "
-                                         f"more than a handout's three; nothing was checked")
-                    inner = _open_folder(entry.name, folder)
-                    try:
-                        scan(inner, path)
-                    finally:
-                        _close_folder(inner)
-                elif stat.S_ISREG(info.st_mode):
-                    found.add(path)
-                else:
-                    raise Ungradable(f"unsafe folder: {path!r} is neither a file nor a folder; "
-                                     f"nothing was checked")
+                entries.append(entry)
+        why = not_work(posixpath.basename(here), {entry.name for entry in entries}) if here else None
+        if why is not None:
+            left[here] = why
+            return
+        for entry in entries:
+            path = f"{here}/{entry.name}" if here else entry.name
+            info = entry.stat(follow_symlinks=False)
+            if _is_link(info):
+                raise Ungradable(f"unsafe folder: {path!r} is a link; nothing was checked")
+            if stat.S_ISDIR(info.st_mode):
+                if path.count("/") >= MAX_DEPTH:
+                    raise Ungradable(f"the folder holds folders more than {MAX_DEPTH} deep, far "
+                                     f"more than a handout's three; nothing was checked")
+                inner = _open_folder(entry.name, folder)
+                try:
+                    scan(inner, path)
+                finally:
+                    _close_folder(inner)
+            elif stat.S_ISREG(info.st_mode):
+                found.add(path)
+            else:
+                raise Ungradable(f"unsafe folder: {path!r} is neither a file nor a folder; "
+                                 f"nothing was checked")
 
     scan(handle, "")
-    return found
+    return found, left
 
 
 _NO_FOLLOW = getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)

@@ -56,8 +56,3 @@ class Table:
         return (f"<table><thead><tr><th>TODO</th><th{left}>slide section</th><th{left}>file</th>"
                 f"<th{left}>result</th></tr></thead><tbody>{cells}</tbody></table>")
 
-    def ok_counts(self, counts, of):
-        """The lines of the class table: for each TODO, how many of `of` students have it ok."""
-        return [f"TODO  {pad('slide section', self.title_width)}  ok"] + [
-            f"{todo.number:>4}  {pad(todo.title, self.title_width)}  {counts[todo.number]} of {of}"
-            for todo in TODOS]
