@@ -140,8 +140,11 @@ def build(part, data=None):
             v4.new_markdown_cell(
                 f"## 실행 / Run: `{script}`\n\n슬라이드의 명령 / the slides' command: `{command}`.\n\n"
                 f"보이는 것 / what shows: {shows}." + (
-                    "\n\n멈추려면 ■ (Ctrl-C 와 같습니다); 같은 셀을 다시 실행하면 이어서 학습합니다. / "
-                    "■ stops it, as Ctrl-C does; running the cell again resumes." if trains else "")),
+                    "\n\n■ 를 누르면 지금 step 이 끝난 뒤 멈추고 (끝난 epoch 은 남습니다), 아래 셀들은 "
+                    "실행되지 않습니다 (Run All 도 여기서 멈춥니다). 같은 셀을 다시 실행하면 이어서 "
+                    "학습합니다. / ■ stops it after the current step, as Ctrl-C does, keeping the "
+                    "finished epochs, and Run All stops there: the cells below do not run on a "
+                    "half-trained model. Running the cell again resumes." if trains else "")),
             v4.new_code_cell(f"%run {script} {arguments}".rstrip()),
         ]
     for index, cell in enumerate(cells):  # ids that are the same at every make
