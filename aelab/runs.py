@@ -198,7 +198,7 @@ class Run:
         self.logdir, self.n_code, self.epochs, self.settings = logdir, n_code, epochs, settings
         self.restart, self.curve, self.show = restart, curve, show
         self.steps = steps.Steps(total_batch, epochs=epochs)
-        self.record = EpochRecord(logdir, kind, n_code, settings)
+        self.epoch_record = EpochRecord(logdir, kind, n_code, settings)
         self.note = record.loss_note(kind, settings)  # said after each validation loss
         self.checkpoint_bytes = None  # of the session's graph, known in the `with` block
         self.candidates = [] if restart else checkpoints.resumable(logdir, kind, n_code, settings)
@@ -239,7 +239,7 @@ class Run:
             self.start_epoch, step = checkpoints.parse(self.resume_from)
             print(f"Resuming from {self.resume_from} (epoch {self.start_epoch}, step {step})")
         self.steps.epoch = self.start_epoch
-        self.record.start(self.start_epoch, resumed=bool(self.resume_from))
+        self.epoch_record.start(self.start_epoch, resumed=bool(self.resume_from))
         if self.start_epoch >= self.epochs:
             print(f"{self.logdir} already holds {self.start_epoch} epochs (--epochs "
                   f"{self.epochs}); nothing to train. Use a larger --epochs to go on.",
@@ -261,7 +261,7 @@ class Run:
 
     def step_done(self, new_cost):
         """A step is done: progress bar; Ctrl-C or a cost that is not a number ends the `with` here."""
-        self.record.step_done()
+        self.epoch_record.step_done()
         self.steps.step_done(new_cost)
 
     def evaluate(self, fetches, feed_dict):
@@ -270,7 +270,7 @@ class Run:
 
     def epoch_done(self, epoch, avg_cost, validation_loss, stage=record.WHOLE_NETWORK):
         """Records a finished, saved epoch and keeps the right checkpoints; stops here if asked."""
-        self.record.add(epoch, self.global_step, avg_cost, validation_loss, stage)
+        self.epoch_record.add(epoch, self.global_step, avg_cost, validation_loss, stage)
         checkpoints.retain(self.logdir)
         self.steps.check()
 
@@ -296,7 +296,7 @@ class Run:
         try:
             for writer in self.writers:
                 writer.close()
-            self.record.draw_loss_curve(also=self.curve, show=self.show and not self.steps.stopped)
+            self.epoch_record.draw_loss_curve(also=self.curve, show=self.show and not self.steps.stopped)
         except (OSError, tf.errors.OpError, figures.FigureError) as e:
             why = e.message if isinstance(e, figures.FigureError) else faults.write_problem(e)
             if not why:
