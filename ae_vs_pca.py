@@ -29,7 +29,7 @@ import numpy as np
 from sklearn.decomposition import PCA
 from sklearn.neighbors import KNeighborsClassifier
 
-from aelab import cli, figures, input_data, reload
+from aelab import checkpoints, cli, figures, input_data, reload
 
 sample_size = 10  # test images in the reconstruction figures
 n_neighbors = 5
@@ -56,6 +56,13 @@ def code_quality(train_codes, train_labels, test_codes, test_labels):
     return float(np.mean(knn.predict(test_codes) == test_labels))
 
 
+def trained(model):
+    """A reloaded model's label with the training its checkpoint holds, so that a short run
+    says so: "deep autoencoder, epoch 20, 3000 steps" (a whole epoch is 550 steps of 100)."""
+    epoch_and_step = checkpoints.parse(model.prefix)
+    return f"{model.label}, {epoch_and_step[1]} steps" if epoch_and_step else model.label
+
+
 def compare(models, train, test):
     """PCA with as many components as each code has, fitted on the training images, and
     each model: their codes and reconstructions of the test images. Returns
@@ -68,7 +75,7 @@ def compare(models, train, test):
             label=f"PCA, {n_code} components", n_code=n_code,
             train_codes=pca.transform(train.images), test_codes=test_codes,
             outputs=pca.inverse_transform(test_codes))
-    ae_methods = [SimpleNamespace(label=m.label, n_code=m.n_code, model=m,
+    ae_methods = [SimpleNamespace(label=trained(m), n_code=m.n_code, model=m,
                                   train_codes=m.encode(train.images),
                                   test_codes=m.encode(test.images),
                                   outputs=m.reconstruct(test.images)) for m in models]

@@ -2,6 +2,7 @@
 
 import math
 import os
+import signal
 import sys
 
 from aelab import input_data
@@ -64,10 +65,53 @@ def prepare_output():
             stream.reconfigure(line_buffering=True)
 
 
+INTERRUPTED = 128 + signal.SIGINT  # 130: the exit status of a program stopped by Ctrl-C
+
+
+def _ipython():
+    ipython = getattr(sys.modules.get("IPython"), "get_ipython", None)
+    return ipython and ipython()
+
+
 def in_a_kernel():
     """True inside IPython or a Jupyter kernel (a script run there with %run, say)."""
-    ipython = getattr(sys.modules.get("IPython"), "get_ipython", None)
-    return bool(ipython and ipython())
+    return bool(_ipython())
+
+
+def in_jupyter():
+    """True in a Jupyter kernel: a notebook's cell, whose stop button is ■ (IPython in a terminal
+    is stopped with Ctrl-C)."""
+    return getattr(_ipython(), "kernel", None) is not None
+
+
+class CellStopped(KeyboardInterrupt):
+    """Ends a notebook cell whose script was stopped (■), as an error: Jupyter then stops "Run
+    All" there, so that the cells below do not run on a half-trained model. IPython shows it
+    as its one line (_render_traceback_), not as a traceback."""
+
+    def __init__(self):
+        super().__init__("■ stopped this cell; the cells below it do not run (Run All stops here)")
+
+    def _render_traceback_(self):
+        return [f"KeyboardInterrupt: {self}"]
+
+
+def stop_the_cell():
+    """Raises CellStopped so that the cell running this script ends as an error.
+
+    `%run` shows what a script raises and then ends its cell as if all went well,
+    so the cell's result is marked failed too, when IPython hands it over
+    (its post_run_cell event), before the kernel replies: the error that
+    makes Jupyter leave the cells queued after it unrun.
+    """
+    stopped, shell = CellStopped(), _ipython()
+
+    def mark_failed(result):
+        shell.events.unregister("post_run_cell", mark_failed)
+        if result is not None and result.error_in_exec is None:
+            result.error_in_exec = stopped
+    shell.events.register("post_run_cell", mark_failed)
+    raise stopped
 
 
 def run(main):
@@ -75,20 +119,23 @@ def run(main):
 
     From a shell, the program ends with main's exit status. In a Jupyter kernel
     (`%run autoencoder_mnist.py 2`) the kernel goes on: a failed run says its
-    one line, and the status is returned instead of ending anything.
+    one line, and the status is returned instead of ending anything; a run
+    stopped by ■ (or Ctrl-C) ends its cell as an error (stop_the_cell).
     """
     prepare_output()
     try:
         status = main()
     except KeyboardInterrupt:
         print("\nInterrupted.", file=sys.stderr)
-        status = 130
+        status = INTERRUPTED
     except SystemExit as e:  # a LabError's one line, or a usage error's status
         if not in_a_kernel():
             raise
         if e.code is not None and not isinstance(e.code, int):
             print(e.code, file=sys.stderr)
         status = e.code if isinstance(e.code, int) else 1
-    if in_a_kernel():
-        return status
-    sys.exit(status)
+    if not in_a_kernel():
+        sys.exit(status)
+    if status == INTERRUPTED and in_jupyter():
+        stop_the_cell()
+    return status

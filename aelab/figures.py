@@ -103,7 +103,7 @@ def loss_curve(epochs, train_costs, val_losses, title, stages=None,
                 ax.annotate(mark, (epochs[i] - 0.4, 1), xycoords=("data", "axes fraction"),
                             va="top", fontsize=8, color="dimgrey", rotation=90)
     ax.set_xlabel("epoch")
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))  # 1 epoch: tick 1
     ax.set_ylabel(ylabel)
     ax.set_title(title)
     ax.grid(True, alpha=0.3)

@@ -6,8 +6,8 @@ record.csv and loss_curve.png (aelab/record.py), TensorBoard events in
 `train/` and `validation/`, and the folder's lock (aelab/lock.py). `Run`
 checks and prepares the folder, restores a resumed run over the initial
 values, watches each step (aelab/steps.py: progress, Ctrl-C, NaN), evaluates
-in batches, records each epoch, keeps the right checkpoints and ends with the
-right message and exit status.
+in batches (in_batches), records each epoch (EpochRecord), keeps the right
+checkpoints and ends with the right message and exit status (how_it_ended).
 """
 
 import os
@@ -79,6 +79,90 @@ def summary_writers(logdir, graph, resumed_step=None):
     return writers
 
 
+def take_folder(logdir, folder_lock, restart):
+    """Makes the run folder if need be and locks it (lock.FolderLock); with restart, an earlier
+    run in it is first moved aside, though not while another run uses it."""
+    if restart and os.path.exists(logdir):
+        folder_lock.acquire()
+        folder_lock.release()
+        checkpoints.move_aside(logdir)
+    os.makedirs(logdir, exist_ok=True)
+    folder_lock.acquire()
+
+
+def how_it_ended(logdir, watched, problem=None, checkpoint_bytes=None):
+    """Says how a run ended, with the last checkpoint kept; returns the exit status.
+
+    watched: the run's steps.Steps (stopped by a signal or a cost that is not a
+    number, or not); problem: what could not be written, if a write failed.
+    """
+    kept = checkpoints.list_checkpoints(logdir) if os.path.isdir(logdir) else []
+    where = kept[-1] if kept else "none: no epoch finished"
+    if problem:
+        print(faults.could_not_write(logdir, problem, where, checkpoint_bytes), file=sys.stderr)
+        return 1
+    if watched.stopped:
+        return steps.ending(watched, watched.place, f"last checkpoint: {where}",
+                            then=steps.to_resume(), retry="Try a lower --learning-rate, or --restart.")
+    return 0
+
+
+class EpochRecord:
+    """What a run folder says of its epochs as they finish (aelab/record.py): record.csv, a row
+    per epoch with its costs and seconds (and the part of them spent training), model_config.json,
+    the run's settings with the epochs trained with each value, and the loss curve drawn from them.
+    """
+
+    def __init__(self, logdir, kind, n_code, settings):
+        self.logdir, self.kind, self.n_code, self.settings = logdir, kind, n_code, settings
+        self.rows = []
+        self.recorded = {}  # the config of the run resumed, as it was
+        self._epoch_started = self._steps_ended = time.time()
+
+    def start(self, start_epoch, resumed):
+        """Keeps the rows of the epochs 1..start_epoch that the folder holds; on a resume, says
+        where the run goes on with other settings than its epochs were trained with."""
+        self.rows = checkpoints.recorded_rows(self.logdir, start_epoch)
+        if resumed:
+            self.recorded = record.load_config(self.logdir) or {}
+            note = record.resume_note(self.rows, self.recorded, self.settings)
+            if note:
+                print(note, file=sys.stderr)
+        record.write_record(self.logdir, self.rows)
+        self.save_config()
+        self._epoch_started = time.time()
+
+    def step_done(self):
+        self._steps_ended = time.time()
+
+    def add(self, epoch, global_step, avg_cost, validation_loss, stage):
+        """A finished epoch's row, appended to record.csv; the config says the epochs again."""
+        now = time.time()
+        row = dict(epoch=epoch, global_step=global_step, train_cost=f"{avg_cost:.9f}",
+                   val_loss=f"{validation_loss:.7g}", seconds=f"{now - self._epoch_started:.3f}",
+                   train_seconds=f"{self._steps_ended - self._epoch_started:.3f}", stage=stage,
+                   precision=self.settings.get("precision", "float32"),
+                   **record.epoch_settings(self.settings))
+        record.append_record(self.logdir, row)
+        self.rows.append(row)
+        self.save_config()
+        self._epoch_started = now
+
+    def save_config(self):
+        """model_config.json: the run's settings now, and the epochs trained with each value."""
+        record.save_config(self.logdir, self.kind, self.n_code, **self.settings,
+                           trained_with=record.trained_with(self.rows, self.recorded))
+
+    def draw_loss_curve(self, also=None, show=False):
+        """The loss curve of the epochs recorded, into the folder (and `also`), shown if asked."""
+        if self.rows and os.path.isdir(self.logdir):
+            data = input_data.dataset_title(self.settings["dataset"], self.settings["data_dir"])
+            record.write_loss_curve(
+                self.logdir, self.rows, f"{self.kind.title.capitalize()} on {data}, "
+                f"N_CODE={self.n_code}: loss by epoch", self.settings.get("loss", "l2"),
+                also=also, show=show)
+
+
 class Run:
     """The bookkeeping of one training run of a kind of model (aelab/kinds.py).
 
@@ -87,7 +171,10 @@ class Run:
     used as a context manager around the session's work: a stop signal or a
     cost that is not a number ends the `with` block at the next step, and so
     does a failed write (disk full, read-only folder); `finish` then says what
-    happened. `Run.from_args` makes one from the lab scripts' options.
+    happened (how_it_ended). `Run.from_args` makes one from the lab scripts'
+    options. Its jobs, each done by its own piece: the steps watched
+    (steps.Steps), the evaluation in batches (in_batches), the epochs recorded
+    (EpochRecord), the checkpoints kept (aelab/checkpoints.py).
 
     Args:
       kind: the kinds.Kind trained.
@@ -108,19 +195,18 @@ class Run:
 
     def __init__(self, kind, logdir, n_code, total_batch, epochs, settings, restart=False,
                  curve=None, show=False):
-        self.kind, self.logdir, self.n_code, self.epochs = kind, logdir, n_code, epochs
-        self.settings, self.restart, self.curve, self.show = settings, restart, curve, show
+        self.logdir, self.n_code, self.epochs, self.settings = logdir, n_code, epochs, settings
+        self.restart, self.curve, self.show = restart, curve, show
         self.steps = steps.Steps(total_batch, epochs=epochs)
+        self.epoch_record = EpochRecord(logdir, kind, n_code, settings)
         self.note = record.loss_note(kind, settings)  # said after each validation loss
         self.checkpoint_bytes = None  # of the session's graph, known in the `with` block
         self.candidates = [] if restart else checkpoints.resumable(logdir, kind, n_code, settings)
         self.lock = lock.FolderLock(logdir)
         self.sess = self.saver = self.resume_from = None
-        self.recorded = {}  # the config of the run resumed, as it was
         self.start_epoch = 0
-        self.rows, self.writers = [], []
+        self.writers = []
         self.problem = None  # what could not be written, when a write failed
-        self._epoch_started = self._steps_ended = time.time()
 
     @classmethod
     def from_args(cls, args, kind, total_batch, curve_is_the_figure=True, **more):
@@ -147,30 +233,17 @@ class Run:
         Returns the first epoch to train (0 on a fresh start).
         """
         self.sess, self.saver = sess, saver
-        if self.restart and os.path.exists(self.logdir):
-            self.lock.acquire()  # not while another run uses it
-            self.lock.release()
-            checkpoints.move_aside(self.logdir)
-        os.makedirs(self.logdir, exist_ok=True)
-        self.lock.acquire()
+        take_folder(self.logdir, self.lock, self.restart)
         self.resume_from = checkpoints.restore_newest(sess, saver, self.logdir, self.candidates)
         if self.resume_from:
             self.start_epoch, step = checkpoints.parse(self.resume_from)
             print(f"Resuming from {self.resume_from} (epoch {self.start_epoch}, step {step})")
         self.steps.epoch = self.start_epoch
-        self.rows = checkpoints.recorded_rows(self.logdir, self.start_epoch)
-        if self.resume_from:
-            self.recorded = record.load_config(self.logdir) or {}
-            note = record.resume_note(self.rows, self.recorded, self.settings)
-            if note:
-                print(note, file=sys.stderr)
-        record.write_record(self.logdir, self.rows)
-        self._save_config()
+        self.epoch_record.start(self.start_epoch, resumed=bool(self.resume_from))
         if self.start_epoch >= self.epochs:
             print(f"{self.logdir} already holds {self.start_epoch} epochs (--epochs "
                   f"{self.epochs}); nothing to train. Use a larger --epochs to go on.",
                   file=sys.stderr)
-        self._epoch_started = time.time()
         return self.start_epoch
 
     @property
@@ -188,7 +261,7 @@ class Run:
 
     def step_done(self, new_cost):
         """A step is done: progress bar; Ctrl-C or a cost that is not a number ends the `with` here."""
-        self._steps_ended = time.time()
+        self.epoch_record.step_done()
         self.steps.step_done(new_cost)
 
     def evaluate(self, fetches, feed_dict):
@@ -197,23 +270,9 @@ class Run:
 
     def epoch_done(self, epoch, avg_cost, validation_loss, stage=record.WHOLE_NETWORK):
         """Records a finished, saved epoch and keeps the right checkpoints; stops here if asked."""
-        now = time.time()
-        row = dict(epoch=epoch, global_step=self.global_step, train_cost=f"{avg_cost:.9f}",
-                   val_loss=f"{validation_loss:.7g}", seconds=f"{now - self._epoch_started:.3f}",
-                   train_seconds=f"{self._steps_ended - self._epoch_started:.3f}", stage=stage,
-                   precision=self.settings.get("precision", "float32"),
-                   **record.epoch_settings(self.settings))
-        record.append_record(self.logdir, row)
-        self.rows.append(row)
-        self._save_config()
+        self.epoch_record.add(epoch, self.global_step, avg_cost, validation_loss, stage)
         checkpoints.retain(self.logdir)
-        self._epoch_started = now
         self.steps.check()
-
-    def _save_config(self):
-        """model_config.json: the run's settings now, and the epochs trained with each value."""
-        record.save_config(self.logdir, self.kind, self.n_code, **self.settings,
-                           trained_with=record.trained_with(self.rows, self.recorded))
 
     def __enter__(self):
         """Stops first, writing nothing, where the graph would not fit in memory; then watches."""
@@ -237,12 +296,7 @@ class Run:
         try:
             for writer in self.writers:
                 writer.close()
-            if self.rows and os.path.isdir(self.logdir):
-                record.write_loss_curve(
-                    self.logdir, self.rows, f"{self.kind.title.capitalize()} on "
-                    f"{input_data.dataset_title(self.settings['dataset'], self.settings['data_dir'])}, "
-                    f"N_CODE={self.n_code}: loss by epoch", self.settings.get("loss", "l2"),
-                    also=self.curve, show=self.show and not self.steps.stopped)
+            self.epoch_record.draw_loss_curve(also=self.curve, show=self.show and not self.steps.stopped)
         except (OSError, tf.errors.OpError, figures.FigureError) as e:
             why = e.message if isinstance(e, figures.FigureError) else faults.write_problem(e)
             if not why:
@@ -250,14 +304,4 @@ class Run:
             self.problem = self.problem or why
         finally:
             self.lock.release()
-        kept = checkpoints.list_checkpoints(self.logdir) if os.path.isdir(self.logdir) else []
-        where = kept[-1] if kept else "none: no epoch finished"
-        if self.problem:
-            print(faults.could_not_write(self.logdir, self.problem, where, self.checkpoint_bytes),
-                  file=sys.stderr)
-            return 1
-        if self.steps.stopped:
-            return steps.ending(self.steps, self.steps.place, f"last checkpoint: {where}",
-                                then="Run the same command to resume.",
-                                retry="Try a lower --learning-rate, or --restart.")
-        return 0
+        return how_it_ended(self.logdir, self.steps, self.problem, self.checkpoint_bytes)

@@ -24,9 +24,16 @@ STOP_SIGNALS = [getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP"
 
 
 def signal_name(signum):
-    """How a user calls the signal: "Ctrl-C", "Ctrl-Break" (Windows), "SIGTERM", ..."""
-    keys = {signal.SIGINT: "Ctrl-C", getattr(signal, "SIGBREAK", None): "Ctrl-Break"}
+    """How a user calls the signal, by what they pressed: "Ctrl-C", or in a notebook
+    '■ "Interrupt the kernel"'; "Ctrl-Break" (Windows), "SIGTERM", ..."""
+    keys = {signal.SIGINT: '■ "Interrupt the kernel"' if cli.in_jupyter() else "Ctrl-C",
+            getattr(signal, "SIGBREAK", None): "Ctrl-Break"}
     return keys.get(signum) or signal.Signals(signum).name
+
+
+def to_resume():
+    """What to do to resume a stopped run, where it was started: in a notebook or at a prompt."""
+    return "Run this cell again to resume." if cli.in_jupyter() else "Run the same command to resume."
 
 
 def progress_stream():

@@ -110,3 +110,19 @@ def test_lab_script_functions_are_short_and_shallow(script):
         if isinstance(node, ast.FunctionDef):
             assert node.end_lineno - node.lineno + 1 <= 60, f"{script}: {node.name} is too long"
             assert _depth(node.body) <= 4, f"{script}: {node.name} nests more than 4 deep"
+
+
+KIT_SOURCES = ["*.py", os.path.join("aelab", "**", "*.py"), os.path.join("bench", "*.py"),
+               os.path.join("tests", "*.py")]
+
+
+@pytest.mark.parametrize("pattern", KIT_SOURCES)
+def test_every_class_is_under_160_lines(pattern):
+    """No class carries a dozen jobs (runs.Run's are split among its parts)."""
+    paths = sorted(glob.glob(os.path.join(REPO, pattern), recursive=True))
+    assert paths
+    for path in paths:
+        name = os.path.relpath(path, REPO)
+        for node in ast.walk(parse(name)):
+            if isinstance(node, ast.ClassDef):
+                assert node.end_lineno - node.lineno + 1 < 160, f"{name}: {node.name} is too long"

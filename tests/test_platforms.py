@@ -257,23 +257,30 @@ def test_figures_count_as_shown_under_jupyters_inline_backend(monkeypatch):
 
 
 @pytest.mark.slow
-def test_a_script_in_a_jupyter_kernel(trained, tmp_path, kernel_in):
-    """The kernel's interrupt stops a %run as Ctrl-C does, the kernel goes on, and main() from a
-    cell resumes. (The notebooks' tests run each lab script there, and show its figures.)"""
+def test_the_stop_button_stops_run_all_and_the_same_cell_resumes(trained, tmp_path, kernel_in):
+    """■ (the kernel's interrupt) during Run All stops the run as Ctrl-C does, keeps its epochs,
+    says what was pressed, and ends the cell as an error in one line, so that the kernel skips
+    the cells queued after it; the kernel goes on, and the cell run again resumes."""
     kernel = kernel_in(tmp_path)
     script = os.path.join(REPO, "autoencoder_mnist.py")
-    long = kernel.execute(f"%run {script} 2 --epochs 50 --batch-size 10 --steps-per-epoch 100 "
-                          f"--data-dir {trained.data} --validation-size 500 --logdir long",
-                          interrupt_after="Validation Loss:")
+    cell = (f"%run {script} 2 --epochs {{}} --batch-size 10 --steps-per-epoch 100 "
+            f"--data-dir {trained.data} --validation-size 500 --logdir long")
+    long, after = kernel.run_all([cell.format(50), "print('the next cell ran')"],
+                                 interrupt_after="Validation Loss:")
     assert re.search(r"^Epoch: 0001 cost = \d+\.\d{9}\nValidation Loss: \d+\.\d+\n",
                      as_seen(long.stdout), re.M), long.stdout
     assert re.search(r"\rEpoch 0001/50 +\d+%\|", long.stdout)  # the progress line, in the cell
     assert "Extracting" not in long.stderr and "%|" not in long.stderr
-    assert re.search(r"Stopped by Ctrl-C in epoch (2, at step \d+ of 100|1); last checkpoint: ",
-                     long.stderr), long
-    assert not long.errors and "SystemExit" not in long.stderr  # one line, the kernel goes on
+    assert 'Stopping at the end of this step (■ "Interrupt the kernel"; again to force)' in long.stderr
+    assert re.search(r'Stopped by ■ "Interrupt the kernel" in epoch (2, at step \d+ of 100|1); '
+                     r"last checkpoint: long.model-checkpoint-0001-100\. Run this cell again to "
+                     r"resume\.\n$", long.stderr), long
+    assert long.status == "error" and long.errors == [
+        "CellStopped: ■ stopped this cell; the cells below it do not run (Run All stops here)"]
+    assert "SystemExit" not in long.stderr and "Traceback" not in long.stderr
+    assert after == ("", "", set(), [], "aborted")  # Run All stopped: not run at all
 
-    argv = ["2", "--epochs", "2", *map(str, quick(trained.data)), "--logdir", "long"]
-    again = kernel.execute(f"import autoencoder_mnist\nprint('status', autoencoder_mnist.main({argv!r}))")
-    assert "Resuming from long" in again.stdout and "status 0" in again.stdout, again
+    again = kernel.execute(cell.format(2))  # the same cell, the settings cell's epochs made 2
+    assert "Resuming from long" in again.stdout and "Optimization Finished!" in again.stdout, again
+    assert again.status == "ok" and not again.errors
     assert "image/png" in again.shown  # the loss curve, below the cell

@@ -34,7 +34,7 @@ def test_ae_vs_pca_table_and_figures_from_each_path_style(trained, tmp_path, whi
             "index file": os.path.join(run, "model-checkpoint-0003-15.index")}[which]
     result = run_main("ae_vs_pca.py", path, "--no-show", cwd=tmp_path)
     assert re.search(TABLE_ROW.format(label=r"PCA, 2 components"), result.stdout), result.stdout
-    assert re.search(TABLE_ROW.format(label=r"deep autoencoder, epoch 3"), result.stdout)
+    assert re.search(TABLE_ROW.format(label=r"deep autoencoder, epoch 3, 15 steps"), result.stdout)
     assert "Test set: 500 MNIST-format images" in result.stdout
     written = ["codes", "reconstructions", "manifold"]
     assert [f"Figure saved: {os.path.join(run, f'ae_vs_pca_{name}_epoch0003.png')}"
@@ -50,8 +50,9 @@ def test_ae_vs_pca_several_checkpoints_give_a_row_per_epoch(trained, tmp_path):
     result = run_main("ae_vs_pca.py", trained.deep("model-checkpoint-0001-5"),
                       trained.deep("model-checkpoint-0002-10"), trained.deep(), "--save-dir",
                       "figs", cwd=tmp_path)
-    for epoch in (1, 2, 3):
-        assert re.search(TABLE_ROW.format(label=f"deep autoencoder, epoch {epoch}"), result.stdout)
+    for epoch in (1, 2, 3):  # each labelled with the training it holds: 5 steps an epoch
+        assert re.search(TABLE_ROW.format(label=f"deep autoencoder, epoch {epoch}, {5 * epoch} steps"),
+                         result.stdout)
     assert result.stdout.count("PCA, 2 components") == 1
     assert "Figure saved: figs/ae_vs_pca_epochs_epoch0003.png" in result.stdout
     assert tile_rows(tmp_path / "figs" / "ae_vs_pca_epochs_epoch0003.png") == 4  # test + 3 epochs

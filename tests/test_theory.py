@@ -54,7 +54,7 @@ def test_linear_autoencoder_finds_the_principal_subspace_of_low_rank_data(tmp_pa
     assert "Epoch:" not in again.stdout and again.stdout.splitlines()[-1] == result.stdout.splitlines()[-1]
     # ae_vs_pca.py reloads it too.
     compared = run_main("ae_vs_pca.py", logdir, "--no-show", cwd=tmp_path)
-    assert re.search(r"linear autoencoder, epoch 100\s+2\s+\d\.\d{5}", compared.stdout)
+    assert re.search(r"linear autoencoder, epoch 100, \d+ steps\s+2\s+\d\.\d{5}", compared.stdout)
 
 
 def test_linear_k_must_fit_an_image(tmp_path):
@@ -142,7 +142,8 @@ def test_reload_scripts_read_the_new_checkpoints_and_draw_the_manifold(theory_ru
     base, data, _, _ = theory_runs
     result = run_main("ae_vs_pca.py", base / "mnist_autoencoder_hidden=2_logs", "--save-dir", "figs",
                       cwd=tmp_path)
-    assert re.search(r"deep autoencoder \(cross-entropy\), epoch 1\s+2\s+\d\.\d{5}", result.stdout)
+    assert re.search(r"deep autoencoder \(cross-entropy\), epoch 1, 5 steps\s+2\s+\d\.\d{5}",
+                     result.stdout)
     assert "Figure saved: figs/ae_vs_pca_manifold_epoch0001.png" in result.stdout
     from PIL import Image
     with Image.open(tmp_path / "figs" / "ae_vs_pca_manifold_epoch0001.png") as image:

@@ -83,6 +83,18 @@ def test_deep_autoencoder_prints_the_slides_lines_and_writes_its_outputs(small_d
         assert image.size[0] > 400 and image.size[1] > 250
 
 
+@pytest.mark.parametrize("epochs", [1, 2, 3, 7])
+def test_the_loss_curve_ticks_whole_epochs(epochs):
+    """A 1-epoch run's curve has the tick 1, not 0.96, 0.98, ..."""
+    from aelab import figures
+    fig = figures.loss_curve(list(range(1, epochs + 1)), [2.0] * epochs, [1.0] * epochs, "curve")
+    fig.canvas.draw()
+    low, high = fig.axes[0].get_xlim()
+    ticks = [t for t in fig.axes[0].get_xticks() if low <= t <= high]
+    figures.plt.close(fig)
+    assert 1 in ticks and all(t == int(t) for t in ticks), ticks
+
+
 def test_rerun_resumes_and_continues_epochs_steps_and_record(trained, tmp_path):
     trained.copy(trained.DEEP, tmp_path)  # 3 epochs of 5 steps
     again = run_main("autoencoder_mnist.py", 2, "--epochs", 5, *quick(trained.data), cwd=tmp_path)
