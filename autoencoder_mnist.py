@@ -182,8 +182,8 @@ def parse_args(argv, kind=kinds.AUTOENCODER, shape="784-1000-500-250-N_CODE", op
     figures.add_figure_arguments(parser, f"DIR/{record.LOSS_CURVE_FILE}")
     args = parser.parse_args(argv)
     args.kind = corrupted if corrupted and args.corruption is not None else kind
-    args.architecture = architecture or dict(encoder_hidden=encoder_hidden,
-                                             decoder_hidden=decoder_hidden)
+    args.architecture = (dict(encoder_hidden=encoder_hidden, decoder_hidden=decoder_hidden)
+                         if architecture is None else architecture)
     args.logdir = args.logdir or args.kind.default_logdir(args.n_code)
     runs.use_recorded_data(args)  # a resume with no data option: the run's own data
     if args.pretrain != "none" and not kind.layerwise:
