@@ -243,13 +243,25 @@ class Run:
                    val_loss=f"{validation_loss:.7g}", seconds=f"{now - self._epoch_started:.3f}",
                    train_seconds=f"{self._steps_ended - self._epoch_started:.3f}", stage=stage,
                    precision=self.settings.get("precision", "float32"),
-                   **record.epoch_settings(self.kind, self.settings))
+                   **record.epoch_settings(self.kind, self.settings), **self._part_values())
         record.append_record(self.logdir, self.kind, row)
         self.rows.append(row)
         self._save_config()
         checkpoints.retain(self.logdir)
         self._epoch_started, self.part_sums = now, {}
         self.steps.check()
+
+    def _part_values(self):
+        """record.csv's columns of the cost's parts (kind.reports) for the epoch just validated."""
+        steps = max(self.steps.in_epoch, 1)
+        validated = {_name(part): value for part, value in zip(self.parts, self.part_means)}
+        values = {}
+        for part, (train, val) in record.part_columns(self.kind).items():
+            name = part.replace(" ", "_")
+            if name in validated:
+                values[train] = f"{self.part_sums.get('train_' + name, 0.0) / steps:.7g}"
+                values[val] = f"{validated[name]:.7g}"
+        return values
 
     def _save_config(self):
         """model_config.json: the run's settings now, and the epochs trained with each value."""

@@ -79,7 +79,15 @@ def test_each_run_records_its_own_kind_architecture_and_settings(new_runs):
     assert (vae["model"], vae["encoder_hidden"], vae["decoder_hidden"], vae["beta"],
             vae["loss"]) == ("variational_autoencoder", [512, 256], [256, 512], 1.0,
                              "negative ELBO")
-    assert read_record(base / "vae_mnist_hidden=2_logs")[0]["beta"] == "1.0"
+    row, = read_record(base / "vae_mnist_hidden=2_logs")
+    assert row["beta"] == "1.0"
+    # The cost's parts, as printed, kept for the loss curve's lower panel.
+    printed = new_runs[1]["vae_mnist_hidden=2_logs"]
+    train_kl, = re.search(rf"^Epoch: 0001 .* KL {NUMBER}\)$", printed, re.M).groups()
+    val_reconstruction, = re.search(rf"^Validation Loss: \S+ \(reconstruction {NUMBER},",
+                                    printed, re.M).groups()
+    assert float(row["train_KL"]) == pytest.approx(float(train_kl), rel=1e-5)
+    assert float(row["val_reconstruction"]) == pytest.approx(float(val_reconstruction), rel=1e-5)
 
 
 def test_a_kinds_own_setting_changed_on_resume_is_said_and_recorded(new_runs, tmp_path):
