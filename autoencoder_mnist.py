@@ -178,7 +178,11 @@ def parse_args(argv, kind=kinds.AUTOENCODER, shape="784-1000-500-250-N_CODE", op
                                         "0.25 and 0.4)"))
     if options:
         options(group)
-    stacking.add_pretrain_arguments(parser)
+    if kind.layerwise:
+        stacking.add_pretrain_arguments(parser)
+    else:  # not in its help; refused below in one line
+        parser.add_argument("--pretrain", default="none", help=argparse.SUPPRESS)
+        parser.set_defaults(pretrain_epochs=stacking.PRETRAIN_EPOCHS)
     figures.add_figure_arguments(parser, f"DIR/{record.LOSS_CURVE_FILE}")
     args = parser.parse_args(argv)
     args.kind = corrupted if corrupted and args.corruption is not None else kind
