@@ -123,7 +123,7 @@ def train(args, model):
                     avg_cost += new_cost / total_batch
                     run.step_done(new_cost, train_summary)  # progress; Ctrl-C or NaN ends the `with`
                 print("Epoch:", "%04d" % (epoch + 1), "cost =", "{:.9f}".format(avg_cost)
-                      + run.epoch_note)  # the cost's parts, where it has some (a VAE's KL)
+                      + run.parts.epoch_note)  # the cost's parts, where it has some (a VAE's KL)
                 validation_loss, in_im, out_im, val_summary = run.evaluate(  # in batches
                     [eval_op, in_im_op, out_im_op, val_summary_op],
                     feed_dict={x: mnist.validation.images, phase_train: False})
