@@ -17,7 +17,7 @@ import time
 import numpy as np
 import tensorflow.compat.v1 as tf
 
-from aelab import checkpoints, faults, figures, input_data, lock, record, steps
+from aelab import checkpoints, faults, figures, input_data, lock, record, reported, steps
 
 
 def add_run_arguments(parser, kind, n_code_name):
@@ -43,25 +43,26 @@ def use_recorded_data(args):
     input_data.use_recorded_data(args, config or {})
 
 
-def in_batches(sess, fetches, feed_dict, batch):
+def in_batches(sess, fetches, feed_dict, batch, parts=()):
     """sess.run(fetches, feed_dict) over a whole validation or test set, `batch` images at a time.
 
     The set is the feed's largest array; the first fetch (the loss, a batch
-    mean) is averaged over it; any others (summaries) run on its first batch,
-    with that loss fed the set's mean. Memory then does not grow with the set.
-    Returns what sess.run would: a value, or a list.
+    mean) is averaged over it, and so is each of `parts` (scalar tensors, the
+    loss's reported parts); any other fetches (summaries) run on its first
+    batch, with that loss fed the set's mean. Memory then does not grow with
+    the set. Returns what sess.run would (a value, or a list), and the parts' means.
     """
     first, *rest = fetches if isinstance(fetches, (list, tuple)) else [fetches]
     key = max(feed_dict, key=lambda k: np.size(feed_dict[k]))
-    images, total = feed_dict[key], 0.0
+    images, totals = feed_dict[key], np.zeros(1 + len(parts))
     for start in range(0, len(images), batch):
         part = images[start:start + batch]
-        total += float(sess.run(first, {**feed_dict, key: part})) * len(part)
-    mean = np.float32(total / len(images))
+        totals += np.array(sess.run([first, *parts], {**feed_dict, key: part}), float) * len(part)
+    mean, *means = np.float32(totals / len(images))
     if not isinstance(fetches, (list, tuple)):
-        return mean
+        return mean, means
     others = sess.run(rest, {**feed_dict, key: images[:batch], first: mean})
-    return [mean, *others]
+    return [mean, *others], means
 
 
 def summary_writers(logdir, graph, resumed_step=None):
@@ -125,25 +126,25 @@ class EpochRecord:
         self.rows = checkpoints.recorded_rows(self.logdir, start_epoch)
         if resumed:
             self.recorded = record.load_config(self.logdir) or {}
-            note = record.resume_note(self.rows, self.recorded, self.settings)
+            note = record.resume_note(self.kind, self.rows, self.recorded, self.settings)
             if note:
                 print(note, file=sys.stderr)
-        record.write_record(self.logdir, self.rows)
+        record.write_record(self.logdir, self.kind, self.rows)
         self.save_config()
         self._epoch_started = time.time()
 
     def step_done(self):
         self._steps_ended = time.time()
 
-    def add(self, epoch, global_step, avg_cost, validation_loss, stage):
+    def add(self, epoch, global_step, avg_cost, validation_loss, stage, parts):
         """A finished epoch's row, appended to record.csv; the config says the epochs again."""
         now = time.time()
         row = dict(epoch=epoch, global_step=global_step, train_cost=f"{avg_cost:.9f}",
                    val_loss=f"{validation_loss:.7g}", seconds=f"{now - self._epoch_started:.3f}",
                    train_seconds=f"{self._steps_ended - self._epoch_started:.3f}", stage=stage,
                    precision=self.settings.get("precision", "float32"),
-                   **record.epoch_settings(self.settings))
-        record.append_record(self.logdir, row)
+                   **record.epoch_settings(self.kind, self.settings), **parts)
+        record.append_record(self.logdir, self.kind, row)
         self.rows.append(row)
         self.save_config()
         self._epoch_started = now
@@ -151,7 +152,7 @@ class EpochRecord:
     def save_config(self):
         """model_config.json: the run's settings now, and the epochs trained with each value."""
         record.save_config(self.logdir, self.kind, self.n_code, **self.settings,
-                           trained_with=record.trained_with(self.rows, self.recorded))
+                           trained_with=record.trained_with(self.kind, self.rows, self.recorded))
 
     def draw_loss_curve(self, also=None, show=False):
         """The loss curve of the epochs recorded, into the folder (and `also`), shown if asked."""
@@ -159,7 +160,7 @@ class EpochRecord:
             data = input_data.dataset_title(self.settings["dataset"], self.settings["data_dir"])
             record.write_loss_curve(
                 self.logdir, self.rows, f"{self.kind.title.capitalize()} on {data}, "
-                f"N_CODE={self.n_code}: loss by epoch", self.settings.get("loss", "l2"),
+                f"N_CODE={self.n_code}: loss by epoch", self.kind, self.settings,
                 also=also, show=show)
 
 
@@ -199,7 +200,8 @@ class Run:
         self.restart, self.curve, self.show = restart, curve, show
         self.steps = steps.Steps(total_batch, epochs=epochs)
         self.epoch_record = EpochRecord(logdir, kind, n_code, settings)
-        self.note = record.loss_note(kind, settings)  # said after each validation loss
+        self.loss_note = record.loss_note(kind, settings)  # said after each validation loss
+        self.parts = reported.Parts(kind)  # the cost's parts (a VAE's KL), said beside it
         self.checkpoint_bytes = None  # of the session's graph, known in the `with` block
         self.candidates = [] if restart else checkpoints.resumable(logdir, kind, n_code, settings)
         self.lock = lock.FolderLock(logdir)
@@ -240,6 +242,7 @@ class Run:
             print(f"Resuming from {self.resume_from} (epoch {self.start_epoch}, step {step})")
         self.steps.epoch = self.start_epoch
         self.epoch_record.start(self.start_epoch, resumed=bool(self.resume_from))
+        self.parts.find(sess.graph)
         if self.start_epoch >= self.epochs:
             print(f"{self.logdir} already holds {self.start_epoch} epochs (--epochs "
                   f"{self.epochs}); nothing to train. Use a larger --epochs to go on.",
@@ -259,18 +262,32 @@ class Run:
         self.writers = summary_writers(self.logdir, self.sess.graph, resumed)
         return self.writers
 
-    def step_done(self, new_cost):
-        """A step is done: progress bar; Ctrl-C or a cost that is not a number ends the `with` here."""
+    def step_done(self, new_cost, summary=None):
+        """A step is done: progress bar; Ctrl-C or a cost that is not a number ends the `with` here.
+
+        summary: the step's training summary, with the cost's parts (reported.Parts).
+        """
         self.epoch_record.step_done()
+        self.parts.step(summary)
         self.steps.step_done(new_cost)
 
     def evaluate(self, fetches, feed_dict):
-        """sess.run(fetches, feed_dict) over a whole validation or test set, in batches (in_batches)."""
-        return in_batches(self.sess, fetches, feed_dict, self.EVAL_BATCH)
+        """sess.run(fetches, feed_dict) over a whole validation or test set, in batches (in_batches);
+        the cost's reported parts are measured over it too, for `note`."""
+        result, self.parts.means = in_batches(self.sess, fetches, feed_dict, self.EVAL_BATCH,
+                                              self.parts.tensors)
+        return result
+
+    @property
+    def note(self):
+        """What the run says after a validation or test loss: the cost's parts measured with it,
+        and what the loss is where it is not the lab's L2 of clean images."""
+        return self.parts.note + self.loss_note
 
     def epoch_done(self, epoch, avg_cost, validation_loss, stage=record.WHOLE_NETWORK):
         """Records a finished, saved epoch and keeps the right checkpoints; stops here if asked."""
-        self.epoch_record.add(epoch, self.global_step, avg_cost, validation_loss, stage)
+        self.epoch_record.add(epoch, self.global_step, avg_cost, validation_loss, stage,
+                              self.parts.row())
         checkpoints.retain(self.logdir)
         self.steps.check()
 
