@@ -79,7 +79,8 @@ def train(args, model):
     loss, evaluate = LOSSES[args.loss]  # noqa: F811  (the slides' L2, or --loss cross-entropy)
     precision = Precision(args.precision)  # float32, or mixed where the machine gains by it
     mnist = input_data.read_data_sets(args.data_dir, one_hot=True, dataset=args.dataset,
-                                      validation_size=args.validation_size, seed=args.seed)
+                                      validation_size=args.validation_size, seed=args.seed,
+                                      train_class=args.train_class)  # --train-class: one class
     input_data.check_sizes(mnist, batch_size)  # sizes that cannot train: one line, no traceback
     total_batch = min(int(mnist.train.num_examples / batch_size), args.steps_per_epoch)
     # the run folder: refuses another model's folder, resumes, records, ends with a message

@@ -33,9 +33,10 @@ def settings(args, kind, more):
     """What model_config.json records of a run of kind: the lab's options (learning rate, batch
     size, data), what the kind learns and its corruption where the options have them, and `more`.
 
-    "data" is the folder the images are read from, whether named or the default one.
+    "data" is the folder the images are read from, whether named or the default one;
+    "train_class" the one class trained on (--train-class), where the run has one.
     """
-    learns = {key: getattr(args, key) for key in [*kind.learns, "corruption"]
+    learns = {key: getattr(args, key) for key in [*kind.learns, "corruption", "train_class"]
               if getattr(args, key, None) is not None}
     return {"learning_rate": args.learning_rate, "batch_size": args.batch_size,
             "dataset": input_data.dataset_name(args.dataset, args.data_dir),
