@@ -160,3 +160,20 @@ def test_on_fashion_mnist_the_autoencoder_beats_chance_clearly(fashion_dir, tmp_
                       "--epochs", 3, "--seed", 1, cwd=tmp_path)
     normal, model_auroc, pca_auroc = re.search(LINE, result.stdout, re.M).groups()
     assert float(model_auroc) > 0.75 and float(pca_auroc) > 0.75, result.stdout[-300:]
+
+
+@pytest.mark.slow
+def test_the_optional_notebook_runs_one_class_and_recomputes_its_auroc(solution, tmp_path):
+    """The handout's optional part, on a real Jupyter kernel: the run shows its figures below the
+    cell, and the last cell recomputes from the CSV the AUROCs the run printed."""
+    import shutil
+
+    from aelab.workshop import notebooks
+    from test_notebooks import execute, shown
+    folder = shutil.copytree(solution, tmp_path / "practice")
+    cells = execute(folder, notebooks.ANOMALY_NOTEBOOK, "epochs = 1\nnormal_class = 4\noptions = "
+                    "'--steps-per-epoch 3 --validation-size 500 --n-code 4'")
+    stdout, stderr, mimetypes, errors, _ = shown(cells[1])
+    assert not errors and "image/png" in mimetypes, (errors, stderr[-2000:])
+    _, model_auroc, pca_auroc = re.search(LINE, stdout, re.M).groups()
+    assert shown(cells[2])[0].split() == ["score", model_auroc, "pca_score", pca_auroc]
