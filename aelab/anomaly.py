@@ -115,7 +115,8 @@ def roc_figure(detections, title):
 def extremes_figure(detection, images, names, title):
     """The test images the score finds most and least anomalous, each with its score and class."""
     order = np.argsort(detection.scores)
-    fig, axes = plt.subplots(2, EXTREMES, figsize=(1.6 + 1.05 * EXTREMES, 3.4), squeeze=False)
+    fig, axes = plt.subplots(2, EXTREMES, figsize=(1.6 + 1.05 * EXTREMES, 3.8), squeeze=False,
+                             layout="constrained")
     rows = (("most\nanomalous", order[::-1][:EXTREMES]), ("least\nanomalous", order[:EXTREMES]))
     for r, (label, picked) in enumerate(rows):
         for ax, i in zip(axes[r], picked):
@@ -133,7 +134,8 @@ def extremes_figure(detection, images, names, title):
 def distribution_figure(detections, title):
     """Each detection's scores of normal and anomalous test images, with the threshold and the
     precision and recall it gives (anomalous images are the positives)."""
-    fig, axes = plt.subplots(1, len(detections), figsize=(6 * len(detections), 4.2), squeeze=False)
+    fig, axes = plt.subplots(1, len(detections), figsize=(6 * len(detections), 4.4), squeeze=False,
+                             layout="constrained")
     for ax, detection in zip(axes[0], detections):
         top = np.percentile(detection.scores, 99.5)  # a few extreme scores would squash the rest
         bins = np.linspace(min(detection.scores.min(), detection.threshold), top, 60)
@@ -146,7 +148,7 @@ def distribution_figure(detections, title):
         ax.axvline(detection.threshold, color="black", linestyle="--",
                    label=f"threshold {detection.threshold:.3g} (training mean + 1 std)\n"
                          f"positive = anomalous: precision {precision:.3f}, recall {recall:.3f}")
-        ax.set_xlabel(f"{detection.name} score: {detection.measure} (the last bin holds the top 0.5%)")
+        ax.set_xlabel(f"{detection.name} score: {detection.measure}\n(the last bin holds the top 0.5%)")
         ax.set_ylabel("density")
         ax.set_title(f"{detection.name}: AUROC {detection.auroc:.4f}", fontsize=10)
         ax.legend(fontsize=8)
