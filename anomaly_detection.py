@@ -28,10 +28,9 @@ import aelab.quiet_tensorflow  # TensorFlow starts without its start-up lines, i
 import argparse
 import csv
 import importlib
-import io
 import os
 
-from aelab import anomaly, argtypes, cli, figures, input_data, kinds, paths, reload
+from aelab import anomaly, argtypes, cli, figures, input_data, kinds, reload
 
 # 옵션 설정: chosen by measurement on Fashion-MNIST (docs/anomaly.md): one class's 5,400
 # images need a higher learning rate and more steps per epoch than the slides' 55,000
@@ -126,10 +125,9 @@ def write_table(args, results):
     """DIR/auroc.csv: each class's AUROC, the model's and PCA's, and their mean."""
     rows = [["normal_class", args.kind.name, "PCA"]]
     rows += [[model.normal, f"{model.auroc:.4f}", f"{pca.auroc:.4f}"] for model, pca in results]
-    text = io.StringIO()
-    csv.writer(text, lineterminator="\n").writerows(rows)
     path = os.path.join(args.logdir, "auroc.csv")
-    paths.write_whole(path, text.getvalue())
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        csv.writer(f, lineterminator="\n").writerows(rows)
     print(f"AUROCs saved: {path}")
 
 

@@ -14,14 +14,11 @@ the AUROC: `roc_auc_score(label != K, score)`.
 
 import csv
 import dataclasses
-import io
 
 import matplotlib.pyplot as plt
 import numpy as np
 from sklearn.decomposition import PCA
 from sklearn.metrics import roc_auc_score, roc_curve
-
-from aelab import paths
 
 SCORES_FIELDS = ["index", "label", "score", "pca_score"]
 EXTREMES = 10  # the most and the least anomalous test images shown
@@ -75,12 +72,11 @@ class Detection:
 
 def write_scores(path, model, pca):
     """The CSV of every test image's index, label and scores (the model's and PCA's)."""
-    text = io.StringIO()
-    writer = csv.writer(text, lineterminator="\n")
-    writer.writerow(SCORES_FIELDS)
-    writer.writerows([i, int(label), repr(float(score)), repr(float(baseline))] for i, (label, score, baseline)
-                     in enumerate(zip(model.labels, model.scores, pca.scores)))
-    paths.write_whole(path, text.getvalue())
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f, lineterminator="\n")
+        writer.writerow(SCORES_FIELDS)
+        writer.writerows([i, int(label), repr(float(score)), repr(float(baseline))] for i, (label, score, baseline)
+                         in enumerate(zip(model.labels, model.scores, pca.scores)))
     print(f"Scores saved: {path}")
     return path
 
