@@ -82,14 +82,21 @@ def finish_figure(fig, default_path, save=None, no_show=False):
 
 
 def loss_curve(epochs, train_costs, val_losses, title, stages=None,
-               ylabel="mean per-image L2 error", marks=None):
+               ylabel="mean per-image L2 error", marks=None, parts=None):
     """The slides' loss curve: training cost and validation loss against epoch.
 
     stages: optional name of each epoch's training stage; marks: what to mark
     where it changes (default: the stages), with a dotted line and the name.
-    ylabel: what the loss measures.
+    ylabel: what the loss measures; parts: {name: (training values, validation
+    values)} of the cost's parts (a VAE's reconstruction and KL), drawn below
+    on a log scale.
     """
-    fig, ax = plt.subplots(figsize=(7, 4.5))
+    if parts:
+        fig, (ax, below) = plt.subplots(2, 1, figsize=(7, 7.5), sharex=True,
+                                        gridspec_kw=dict(height_ratios=[3, 2]))
+        _draw_parts(below, epochs, parts)
+    else:
+        fig, ax = plt.subplots(figsize=(7, 4.5))
     marker = "o" if len(epochs) < 30 else None
     layered = bool(stages) and len(set(stages)) > 1
     marks = marks or stages
@@ -102,13 +109,26 @@ def loss_curve(epochs, train_costs, val_losses, title, stages=None,
                 ax.axvline(epochs[i] - 0.5, color="grey", linestyle=":", linewidth=1)
                 ax.annotate(mark, (epochs[i] - 0.4, 1), xycoords=("data", "axes fraction"),
                             va="top", fontsize=8, color="dimgrey", rotation=90)
-    ax.set_xlabel("epoch")
+    ax.set_xlabel("" if parts else "epoch")  # the parts' axes below say it
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylabel(ylabel)
     ax.set_title(title)
     ax.grid(True, alpha=0.3)
     ax.legend()
     return fig
+
+
+def _draw_parts(ax, epochs, parts):
+    """Each part's training (solid) and validation (dashed) values by epoch, in its own colour."""
+    colours = plt.get_cmap("tab10")
+    for k, (name, (train, val)) in enumerate(parts.items()):
+        ax.plot(epochs, train, color=colours(k + 2), label=f"{name} (training)")
+        ax.plot(epochs, val, color=colours(k + 2), linestyle="--", label=f"{name} (validation)")
+    ax.set_yscale("log")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("the cost's parts")
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=8)
 
 
 def image_rows(rows, title, signed=False):
@@ -134,6 +154,12 @@ def image_rows(rows, title, signed=False):
         axes[r][0].set_ylabel(label, rotation=0, ha="right", va="center", fontsize=9)
     fig.suptitle(title)
     return fig
+
+
+def mosaic(images, n_rows, n_cols):
+    """n_rows x n_cols images of 784 pixels as one (28 n_rows, 28 n_cols) picture, row by row."""
+    tiles = np.reshape(images, (n_rows, n_cols, 28, 28))
+    return tiles.transpose(0, 2, 1, 3).reshape(n_rows * 28, n_cols * 28)
 
 
 def in_2d(codes, like=None):
