@@ -83,7 +83,10 @@ def train_class(args, normal):
     data = ["--dataset", args.dataset, "--validation-size", args.validation_size]
     data += ["--data-dir", args.data_dir] if args.data_dir else []
     data += ["--seed", args.seed] if args.seed is not None else []
-    argv = [args.n_code, "--train-class", normal, "--logdir", class_folder(args, normal),
+    # a kind that shares its script with the plain model (the convolutional denoising one): the
+    # slides' masking noise, unless the options say another level
+    corrupt = ["--corruption", 0.5] if args.kind.corrupted and "--corruption" not in args.training_options else []
+    argv = [args.n_code, "--train-class", normal, "--logdir", class_folder(args, normal), *corrupt,
             "--epochs", args.epochs, "--learning-rate", args.learning_rate, "--batch-size",
             args.batch_size, "--no-show", *data, *args.training_options]
     return script.main([str(a) for a in argv])
@@ -97,11 +100,11 @@ def detect(args, normal, mnist):
     """결과 확인: the trained model and PCA score the test images; the pictures and the CSV.
 
     Returns (the model's Detection, PCA's)."""
-    model = reload.load(class_folder(args, normal))
+    model = reload.load(class_folder(args, normal), expect=(args.kind,))
     train = input_data.only_class(mnist.train.images, mnist.train.labels, normal)[0]
     test = mnist.test
     pca_train, pca_test = anomaly.pca_scores(train, test.images, model.n_code)
-    measure = "squared reconstruction error" if args.kind.score is None else f"the {args.kind.title}'s own"
+    measure = "squared reconstruction error" if args.kind.score is None else args.kind.learns["loss"]
     detections = (anomaly.Detection(args.kind.name, normal, test.labels, model.score(test.images),
                                     model.score(train), measure),
                   anomaly.Detection("PCA", normal, test.labels, pca_test, pca_train))

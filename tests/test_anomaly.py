@@ -60,6 +60,32 @@ def test_one_class_trains_on_that_class_and_the_csv_recomputes_the_auroc(small_d
         assert os.path.getsize(run / f"{name}_epoch0002.png") > 10000
 
 
+KINDS = ["conv_autoencoder", "conv_denoising_autoencoder", "denoising_autoencoder",
+         "linear_autoencoder", "sparse_autoencoder", "variational_autoencoder"]
+
+
+def test_every_kind_is_registered_for_anomaly_detection():
+    from aelab import kinds
+    assert sorted(kinds.REGISTRY) == sorted(["autoencoder", *KINDS])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", KINDS)
+def test_each_kind_trains_one_class_through_its_own_script(small_dataset, tmp_path, kind):
+    """--kind: the kind's own script trains on the class's images only (its steps say so), the run
+    folder records that kind, and its score (a VAE's negative ELBO) gives the AUROC line."""
+    from aelab import input_data, kinds
+    result = run_main("anomaly_detection.py", "--normal-class", 7, "--kind", kind,
+                      *options(str(small_dataset), "--epochs", 1), cwd=tmp_path)
+    assert re.search(LINE.replace("autoencoder", kind), result.stdout, re.M), result.stdout[-500:]
+    run = tmp_path / f"anomaly_{kinds.get(kind).default_logdir(4)}" / "class=7"
+    labels = input_data.read_data_sets(str(small_dataset), validation_size=500).train.labels
+    assert [int(row["global_step"]) for row in read_record(str(run))] == [np.sum(labels == 7) // 40]
+    with open(run / "model_config.json") as f:
+        assert json.load(f)["model"] == kind
+    assert len(read_scores(str(run))["score"]) == 500
+
+
 def test_the_score_is_the_squared_reconstruction_error(small_dataset, tmp_path):
     """reload.Autoencoder.score, through Kind.scored: each image's squared distance from its
     reconstruction, in batches."""
