@@ -147,6 +147,6 @@ def distribution_figure(detections, title):
         ax.set_xlabel(f"{detection.name} score: {detection.measure}\n(the last bin holds the top 0.5%)")
         ax.set_ylabel("density")
         ax.set_title(f"{detection.name}: AUROC {detection.auroc:.4f}", fontsize=10)
-        ax.legend(fontsize=8)
+        ax.legend(fontsize=8, loc="upper right")
     fig.suptitle(title, fontsize=10)
     return fig
