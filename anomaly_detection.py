@@ -52,15 +52,18 @@ def parse_args(argv):
                             "anomalies")
     which.add_argument("--all-classes", action="store_true",
                        help="each class in turn, then the ten AUROCs and their mean")
-    parser.add_argument("--kind", choices=sorted(kinds.REGISTRY), default=kinds.AUTOENCODER.name,
-                        help="the model, by the name its run folder records (default: "
-                             "autoencoder, the slides' deep autoencoder)")
+    parser.add_argument("--kind", metavar="NAME", choices=sorted(kinds.REGISTRY),
+                        default=kinds.AUTOENCODER.name,
+                        help=f"the model, by the name its run folder records: "
+                             f"{', '.join(sorted(kinds.REGISTRY))} (default: autoencoder, the "
+                             f"slides' deep autoencoder)")
     parser.add_argument("--n-code", metavar="N", type=argtypes.positive_int, default=n_code,
                         help=f"size of the code, and PCA's components (default: {n_code})")
     parser.add_argument("--epochs", metavar="N", type=argtypes.positive_int, default=training_epochs,
                         help=f"epochs of each class (default: {training_epochs})")
     parser.add_argument("--learning-rate", metavar="LR", type=argtypes.positive_float,
-                        default=learning_rate, help=f"Adam's learning rate (default: {learning_rate})")
+                        default=learning_rate,
+                        help=f"the optimiser's learning rate (default: {learning_rate})")
     parser.add_argument("--batch-size", metavar="N", type=argtypes.positive_int, default=batch_size,
                         help=f"images per training step (default: {batch_size})")
     parser.add_argument("--seed", type=argtypes.seed, default=None,
