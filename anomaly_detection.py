@@ -32,7 +32,7 @@ import os
 
 from aelab import anomaly, argtypes, cli, figures, input_data, kinds, reload
 
-# 옵션 설정: chosen by measurement on Fashion-MNIST (docs/anomaly.md): one class's 5,400
+# 옵션 설정: chosen by measurement on Fashion-MNIST (docs/anomaly.md): one class's ~5,500
 # images need a higher learning rate and more steps per epoch than the slides' 55,000
 n_code = 32
 training_epochs = 20
