@@ -109,12 +109,14 @@ def loss_curve(epochs, train_costs, val_losses, title, stages=None,
                 ax.axvline(epochs[i] - 0.5, color="grey", linestyle=":", linewidth=1)
                 ax.annotate(mark, (epochs[i] - 0.4, 1), xycoords=("data", "axes fraction"),
                             va="top", fontsize=8, color="dimgrey", rotation=90)
-    ax.set_xlabel("" if parts else "epoch")  # the parts' axes below say it
+    ax.set_xlabel("epoch")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylabel(ylabel)
     ax.set_title(title)
     ax.grid(True, alpha=0.3)
     ax.legend()
+    if parts:
+        ax.set_xlabel("")  # the parts' axes below say it
     return fig
 
 

@@ -68,10 +68,11 @@ class Kind:
     histogram of their activations; "prior": the decoder on the prior's
     quantiles and on samples from it).
 
-    Contract of build (and score): the output is a tf.nn.sigmoid op of shape
-    (batch, 784), and it depends on x only through code, so that feeding code
-    decodes (aelab/reload.py); the code is what the reload scripts draw (a
-    VAE's: the mean of q(z|x)).
+    Contract of build (and score): the output is (batch, 784), a tf.nn.sigmoid
+    op wherever the kind may train on --loss cross-entropy (model.cross_entropy
+    reads its logits; every kind but the linear one); it depends on x only
+    through code, so that feeding code decodes (aelab/reload.py); the code is
+    what the reload scripts draw (a VAE's: the mean of q(z|x)).
     """
 
     name: str
