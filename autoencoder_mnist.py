@@ -85,7 +85,7 @@ def train(args, model):
     learning_rate, training_epochs, batch_size = args.learning_rate, args.epochs, args.batch_size
     loss, evaluate = args.kind.losses(args)  # noqa: F811  (the slides' L2, --loss, a VAE's ELBO)
     precision = Precision(args.precision)  # float32, or mixed where the machine gains by it
-    mnist = input_data.read_data_sets(args.data_dir, one_hot=True, dataset=args.dataset,
+    mnist = input_data.read_data_sets(args.data_dir, one_hot=True, dataset=args.dataset, train_class=args.train_class,
                                       validation_size=args.validation_size, seed=args.seed)
     input_data.check_sizes(mnist, batch_size)  # sizes that cannot train: one line, no traceback
     total_batch = min(int(mnist.train.num_examples / batch_size), args.steps_per_epoch)

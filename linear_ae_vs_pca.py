@@ -86,7 +86,8 @@ def main(argv=None):
     args = parse_args(argv)
     learning_rate, training_epochs, batch_size = args.learning_rate, args.epochs, args.batch_size
     mnist = input_data.read_data_sets(args.data_dir, one_hot=True, dataset=args.dataset,
-                                      validation_size=args.validation_size, seed=args.seed)
+                                      validation_size=args.validation_size, seed=args.seed,
+                                      train_class=args.train_class)
     input_data.check_sizes(mnist, batch_size)
     total_batch = min(int(mnist.train.num_examples / batch_size), args.steps_per_epoch)
     run = runs.Run.from_args(args, kinds.LINEAR_AUTOENCODER, total_batch, loss="squared error",

@@ -101,7 +101,8 @@ def resumable(logdir, kind, n_code, settings):
     """The checkpoints a run may resume from, oldest first; LabError if the folder holds another run.
 
     Another run: another kind of model or N_CODE, another value of what the kind
-    learns (kind.learns, where settings has the key), or another architecture.
+    learns (kind.learns, where settings has the key), another class trained on
+    (--train-class), or another architecture.
     """
     found = list_checkpoints(logdir)
     if not found:
@@ -122,6 +123,10 @@ def resumable(logdir, kind, n_code, settings):
         held = " ".join(f"--{key.replace('_', '-')} {value}" for key, value in differ.items())
         raise LabError(f"{logdir} was trained with {held}; resume with the same, or --restart "
                        f"to move that run aside")
+    if config.get("train_class") != settings.get("train_class"):  # one class, or every class
+        held = {None: "every class"}.get(config.get("train_class"), f"class {config.get('train_class')}")
+        raise LabError(f"{logdir} was trained on the images of {held}; resume with the same "
+                       f"--train-class, or --restart to move that run aside")
     for key in kind.architecture:
         if key in settings and list(config.get(key, settings[key])) != list(settings[key]):
             raise LabError(f"{logdir} holds a model with {key} {config[key]}, not "

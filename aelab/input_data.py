@@ -383,7 +383,7 @@ def dataset_name(dataset, data_dir):
 
 
 def read_data_sets(train_dir=None, one_hot=False, validation_size=DEFAULT_VALIDATION_SIZE, seed=None,
-                   dataset=DEFAULT_DATASET, mirrors=None):
+                   dataset=DEFAULT_DATASET, mirrors=None, train_class=None):
     """Loads (downloading if needed) the four IDX files of `train_dir`.
 
     Args:
@@ -394,6 +394,9 @@ def read_data_sets(train_dir=None, one_hot=False, validation_size=DEFAULT_VALIDA
       seed: seed of the batch shuffling (None: a fresh one each run).
       dataset: "mnist" or "fashion": which files a download fetches.
       mirrors: base URLs to try instead of the dataset's own.
+      train_class: None, or a label: each split keeps the images of that class only (one-class
+        training, as anomaly_detection.py does); the validation set is still taken first, from
+        the whole training file, so it holds that class's share of validation_size.
 
     Returns:
       Datasets(train, validation, test) of DataSet.
@@ -417,10 +420,22 @@ def read_data_sets(train_dir=None, one_hot=False, validation_size=DEFAULT_VALIDA
         raise DataError(f"the validation set of {validation_size} images does not fit in the "
                         f"{len(train_images)} training images of {paths[0]}; use a "
                         f"--validation-size between 0 and {len(train_images)}")
-    return Datasets(
-        train=DataSet(train_images[validation_size:], train_labels[validation_size:], seed),
-        validation=DataSet(train_images[:validation_size], train_labels[:validation_size], seed),
-        test=DataSet(test_images, test_labels, seed))
+    splits = ((train_images[validation_size:], train_labels[validation_size:]),
+              (train_images[:validation_size], train_labels[:validation_size]),
+              (test_images, test_labels))
+    if train_class is not None:
+        splits = [only_class(images, labels, train_class) for images, labels in splits]
+        if len(splits[0][0]) == 0:
+            raise DataError(f"{paths[0]} holds no training images of class {train_class} (past "
+                            f"the {validation_size} held out for validation); choose a class "
+                            f"its labels have, or a smaller --validation-size")
+    return Datasets(*(DataSet(images, labels, seed) for images, labels in splits))
+
+
+def only_class(images, labels, label):
+    """(images, labels) of one class: the rows whose label (an int, or one-hot) is `label`."""
+    keep = (labels.argmax(axis=1) if labels.ndim == 2 else labels) == label
+    return images[keep], labels[keep]
 
 
 def data_folder(text, pathmod=os.path):
@@ -473,7 +488,18 @@ def add_data_arguments(parser, recorded=None):
                        default=None if recorded else DEFAULT_VALIDATION_SIZE,
                        help=f"first N training images held out for validation (default: "
                             f"{default(DEFAULT_VALIDATION_SIZE)})")
+    if recorded == RESUMED:  # a training run records it, and a resume must keep it
+        group.add_argument("--train-class", metavar="K", type=label, default=None,
+                           help="train, validate and test on the images of class K only (one-class "
+                                "training, as anomaly_detection.py does; default: every class)")
     return group
+
+
+def label(text):
+    """--train-class, --normal-class: a class of the datasets, 0 to 9."""
+    if text.strip().isdigit() and int(text) < NUM_CLASSES:
+        return int(text)
+    raise argparse.ArgumentTypeError(f"must be a class from 0 to {NUM_CLASSES - 1}, not {text!r}")
 
 
 def use_recorded_data(args, config):

@@ -52,9 +52,10 @@ def settings(args, kind, more):
     size, data), what the kind learns and its own settings (kind.learns, kind.trained_with)
     where the options have them, and `more` (the architecture, say).
 
-    "data" is the folder the images are read from, whether named or the default one.
+    "data" is the folder the images are read from, whether named or the default one;
+    "train_class" the one class trained on (--train-class), where the run has one.
     """
-    learns = {key: getattr(args, key) for key in [*kind.learns, *kind.trained_with]
+    learns = {key: getattr(args, key) for key in [*kind.learns, *kind.trained_with, "train_class"]
               if getattr(args, key, None) is not None}
     return {"learning_rate": args.learning_rate, "batch_size": args.batch_size,
             "dataset": input_data.dataset_name(args.dataset, args.data_dir),

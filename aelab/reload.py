@@ -108,7 +108,8 @@ class Autoencoder:
             # The model for inference: no corruption, batch norm's moving averages
             self.x = tf.placeholder(tf.float32, name="x", shape=[None, model.n_input])
             self.phase_train = tf.placeholder(tf.bool, name="phase_train", shape=[])
-            self.code, self.output = self.kind.build(self.x, self.n_code, self.phase_train, config)
+            self.code, self.output, self.anomaly = self.kind.scored(self.x, self.n_code,
+                                                                    self.phase_train, config)
             self.sess = tf.Session(graph=self.graph)
             try:
                 saved = dict(tf.train.list_variables(prefix))
@@ -153,6 +154,11 @@ class Autoencoder:
     def reconstruct(self, images):
         """(N, 784) images -> (N, 784) outputs, with the input as given (no corruption)."""
         return self._run(self.output, self.x, images)
+
+    def score(self, images):
+        """(N, 784) images -> (N,) anomaly scores, larger for an image the model finds stranger
+        (the kind's score: the squared reconstruction error unless it says otherwise), in batches."""
+        return self._run(self.anomaly, self.x, images)
 
     def decode(self, codes):
         """(N, n_code) codes -> (N, 784) images: the decoder alone, fed the codes.

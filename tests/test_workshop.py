@@ -31,10 +31,11 @@ from running import (
 def test_handout_holds_the_lab_data_readme_and_a_marked_stub_per_todo(handout, small_dataset):
     assert sorted(os.listdir(handout)) == ["1_basic_autoencoder.ipynb", "2_deep_autoencoder.ipynb",
                                            "3_denoising_autoencoder.ipynb", "LICENSE", "README.md",
-                                           "ae_vs_pca.py", "aelab",
+                                           "ae_vs_pca.py", "aelab", "anomaly_detection.py",
                                            "autoencoder_mnist.py", "basic_autoencoder.py",
                                            "denoising_autoencoder_mnist.py", "dn_ae_test.py",
-                                           "mnist", "requirements.txt"]
+                                           "mnist", "optional_anomaly_detection.ipynb",
+                                           "requirements.txt"]
     assert sorted(os.listdir(handout / "mnist" / "data")) == sorted(os.listdir(small_dataset))
     assert sorted(os.listdir(handout / "aelab" / "workshop")) == sorted(
         name for name in os.listdir(os.path.join(REPO, "aelab", "workshop")) if name.endswith(".py"))

@@ -160,8 +160,90 @@ def build(part, data=None):
     return name, notebook
 
 
+ANOMALY_NOTEBOOK = "optional_anomaly_detection.ipynb"
+# The optional part's settings cell, and how a ROC curve reads (Korean, English).
+ANOMALY_SETTINGS = "epochs = 5\nnormal_class = 1\noptions = \"\""
+ROC_READING = (
+    "## ROC 곡선 읽기\n\n모델은 시험 이미지마다 점수 (재구성 오차) 를 줍니다. 어떤 문턱값보다 점수가 크면 "
+    "'이상' 이라고 판정한다고 합시다. 문턱값을 아주 높은 값에서 낮은 값으로 내리면서, 가로축에는 정상 이미지 "
+    "(학습한 클래스) 가운데 이상으로 잘못 판정된 비율 (false positive rate), 세로축에는 이상 이미지 (다른 "
+    "클래스) 가운데 이상으로 맞게 판정된 비율 (true positive rate) 을 찍은 것이 ROC 곡선입니다. 곡선이 왼쪽 "
+    "위 모서리에 붙을수록 좋은 점수이고, 점선 대각선은 동전 던지기 (우연) 입니다. 곡선 아래 넓이 AUROC 는 "
+    "'무작위로 고른 이상 이미지의 점수가 무작위로 고른 정상 이미지의 점수보다 클 확률' 이어서, 0.5 는 우연, "
+    "1 은 완벽한 구분입니다. 문턱값 하나를 고르면 (TF 튜토리얼처럼 학습 오차의 평균 + 표준편차 1 배) 곡선 위의 "
+    "한 점이 되고, 그 점의 정밀도 (precision: 이상이라고 한 것 중 진짜 이상) 와 재현율 (recall: 진짜 이상 중 "
+    "찾아낸 것) 이 점수 분포 그림에 적혀 있습니다.\n\n"
+    "## Reading an ROC curve\n\nThe model gives each test image a score (its reconstruction "
+    "error); say an image is flagged anomalous when its score is above a threshold. Lower the "
+    "threshold from very high to very low and plot, for each value, the share of normal images "
+    "(the class trained on) wrongly flagged (the false positive rate, across) against the share "
+    "of anomalous images (the other classes) rightly flagged (the true positive rate, up): that "
+    "is the ROC curve. The closer it hugs the top left corner, the better the score; the dotted "
+    "diagonal is a coin toss. The area under it, the AUROC, is the chance that a randomly chosen "
+    "anomalous image scores above a randomly chosen normal one: 0.5 is chance, 1 a perfect "
+    "split. One threshold (the TF tutorial's: the training error's mean plus one standard "
+    "deviation) is one point of the curve; its precision (of the images flagged, the share truly "
+    "anomalous) and recall (of the anomalous images, the share flagged) are written on the score "
+    "distribution figure.")
+RECOMPUTE = """import csv, glob, os
+from sklearn.metrics import roc_auc_score
+
+path = max(glob.glob(f"anomaly_*_logs/class={normal_class}/anomaly_scores_epoch*.csv"), key=os.path.getmtime)
+with open(path, newline="") as f:
+    rows = list(csv.DictReader(f))
+anomalous = [int(row["label"]) != normal_class for row in rows]
+for column in ("score", "pca_score"):
+    print(column, f"{roc_auc_score(anomalous, [float(row[column]) for row in rows]):.4f}")"""
+
+
+def anomaly_notebook(data=None):
+    """The optional part past the slides (the tutorial's 활용): one class of anomaly_detection.py
+    and its pictures, with how an ROC curve reads; it checks no TODO."""
+    cells = [
+        v4.new_markdown_cell(
+            "# 선택: 오토인코더로 이상 탐지 / Optional: anomaly detection with an autoencoder\n\n"
+            "튜토리얼 제목의 '활용' 입니다. Deep autoencoder 를 한 클래스 (정상) 의 학습 이미지로만 학습한 "
+            "뒤, 모든 시험 이미지를 재구성 오차로 점수 매깁니다: 본 적 없는 다른 클래스 (이상) 는 점수가 "
+            "커야 합니다. Deep autoencoder 의 TODO 를 채운 뒤에 실행하세요. 슬라이드에는 없는 부분이고, "
+            "채울 TODO 는 없습니다.\n\nThe \"application\" (활용) of the tutorial's title. The deep "
+            "autoencoder learns from the training images of one class (the normal one) only; then "
+            "every test image is scored by its reconstruction error: the other classes (the "
+            f"anomalies), never seen, should score higher. Run it once the deep autoencoder's TODOs "
+            f"are filled in. It is past the slides, and has no TODO.\n\n{DATA_SAID[data][0]} / "
+            f"{DATA_SAID[data][1]}"),
+        v4.new_markdown_cell(
+            "## 설정 / Settings\n\n정상 클래스 (0-9) 와 epoch 수. / The normal class (0-9) and the "
+            "epochs."),
+        v4.new_code_cell(ANOMALY_SETTINGS),
+        v4.new_markdown_cell(
+            "## 실행 / Run: `anomaly_detection.py`\n\n명령 프롬프트에서는 / at a command prompt: "
+            "`python anomaly_detection.py --normal-class 1 --epochs 5`.\n\n보이는 것 / what shows: "
+            "학습 줄들, ROC 곡선 (autoencoder 와 PCA), 가장 이상한 / 가장 정상적인 시험 이미지, 점수 분포와 "
+            "문턱값, 마지막 줄 `AUROC (class 1 normal): autoencoder ..., PCA ...` / the training lines, the "
+            "ROC curves (autoencoder and PCA), the most and least anomalous test images, the score "
+            "distributions with the threshold, and last `AUROC (class 1 normal): autoencoder ..., "
+            "PCA ...`. ■ 로 멈추고, 다시 실행하면 이어서 학습합니다. / ■ stops it; running the cell "
+            "again resumes."),
+        v4.new_code_cell("%run anomaly_detection.py --normal-class {normal_class} --epochs {epochs} {options}"),
+        v4.new_markdown_cell(ROC_READING),
+        v4.new_markdown_cell(
+            "## 직접 계산 / Recompute it\n\n점수는 CSV (index, label, score, pca_score) 로 저장되어, "
+            "누구나 AUROC 를 다시 계산할 수 있습니다. / The scores are saved as a CSV (index, label, "
+            "score, pca_score), so anyone can recompute the AUROC."),
+        v4.new_code_cell(RECOMPUTE),
+    ]
+    for index, cell in enumerate(cells):  # ids that are the same at every make
+        cell.id = f"anomaly-{index}"
+    notebook = v4.new_notebook(cells=cells)
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                       "language": "python"}
+    return ANOMALY_NOTEBOOK, notebook
+
+
 def write(folder, data=None):
-    """Writes every part's notebook into the handout folder."""
+    """Writes every part's notebook into the handout folder, and the optional anomaly detection's."""
     for part in PARTS:
         name, notebook = build(part, data)
         nbformat.write(notebook, os.path.join(folder, name))
+    name, notebook = anomaly_notebook(data)
+    nbformat.write(notebook, os.path.join(folder, name))
