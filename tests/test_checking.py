@@ -46,6 +46,8 @@ def honest(order):
 class FakeChild:
     """A checking process that writes the lines it is given, then ends."""
 
+    memory = None  # not killed for passing a cgroup's limit
+
     def __init__(self, lines):
         self.lines = list(lines)
 
@@ -669,8 +671,9 @@ def test_a_machine_the_seccomp_filter_has_no_numbers_for_is_told_so(tmp_path, mo
                          "them"]
 
 
-def probe_the_sandbox(python, user=()):
-    """What a process in the sandbox saw (tests/sandbox_probe.py), the grader being `user`."""
+def probe_the_sandbox(python, user=(), hog=()):
+    """What a process in the sandbox saw (tests/sandbox_probe.py), the grader being `user`; with
+    hog (LIMIT, CHILDREN, EACH), how a check of processes holding memory together ended."""
     base = tempfile.mkdtemp(prefix="aelab-probe-")  # in /tmp, where any user may go
     try:
         checker = supervise.copy_checker(os.path.join(base, "checker"))
@@ -684,8 +687,9 @@ def probe_the_sandbox(python, user=()):
                 os.chmod(name, 0o755)
         paths = ["/etc/shadow", os.path.join(REPO, "aelab", "model.py"),
                  os.path.join(copy, "model.py"), "/etc/ld.so.cache"]
-        done = subprocess.run([*user, python, os.path.join(checker, "sandbox_probe.py"), checker,
-                               copy, *paths], capture_output=True, text=True, cwd="/")
+        args = ["--hog", checker, copy, *map(str, hog)] if hog else [checker, copy, *paths]
+        done = subprocess.run([*user, python, os.path.join(checker, "sandbox_probe.py"), *args],
+                              capture_output=True, text=True, cwd="/")
         assert done.returncode == 0, done.stderr[-3000:]
         return json.loads(done.stdout)
     finally:
@@ -737,3 +741,22 @@ def test_the_sandbox_of_a_grader_that_is_not_root():
     check_what_it_saw(seen)
     assert seen["uid"] == 65534 and seen["uids"] is None
     assert "--unshare-user" in seen["command"] and "--disable-userns" in seen["command"]
+
+
+def test_a_checks_processes_together_are_bounded_by_its_memory_cgroup():
+    """A student's process forks four children that each hold 64 MiB, far within each one's
+    address space: in a check's cgroup of 192 MiB, the kernel kills one at least, the cgroup
+    counts the kill (the row then names the limit), and the cgroup is gone after the check."""
+    require_bwrap()
+    mib = 1 << 20
+    seen = probe_the_sandbox(sys.executable, hog=(192 * mib, 4, 64 * mib))
+    if seen["groups"] is None:
+        pytest.skip(f"no memory cgroups here: {seen['notes']}")
+    assert seen["per_process"] > 4 * 64 * mib and seen["limit"] == 192 * mib
+    assert -9 in seen["statuses"] and set(seen["statuses"]) <= {0, -9}
+    assert seen["out_of_memory"] and seen["made"] and seen["gone"]
+    end = {"kind": "memory", "status": 137, "seconds": None, "limit": seen["limit"]}
+    row = judging.judge(TODOS[0], {"observations": {}, "end": end}, {"k": [1, "{got}", None, "value"]})
+    assert row.cell == "error" and row.text == (
+        "its lines held more than a check's memory limit (0.2 GiB, all its processes together): "
+        "the checker was killed; the other TODOs are checked")
