@@ -185,6 +185,37 @@ def test_ends_and_timeouts():
     assert {kind(outcome) for outcome in nothing.values()} == {"no start"}
 
 
+def test_a_check_its_cgroup_killed_for_memory_says_so():
+    """TODO 2's lines end the process, and its memory cgroup counted an out-of-memory kill: the
+    row names the check's limit; another process checks the TODOs left."""
+    launcher, settled = FakeLauncher(lambda order, n: [line({"start": order[0]})] if n == 1
+                                     else honest(order)), {}
+    start = launcher.start
+
+    def started(*args):
+        child = start(*args)
+        child.memory = 4 << 30 if len(launcher.started) == 1 else None
+        return child
+    launcher.start = started
+    supervise.check_todos(launcher, "folder", [2, 3], 10, settled.__setitem__)
+    assert [kind(settled[n]) for n in (2, 3)] == ["memory", "result"]
+    row = judging.judge(TODOS[1], settled[2], {"k": [1, "{got}", None, "value"]})
+    assert row.cell == "error" and row.text == (
+        "its lines held more than a check's memory limit (4.0 GiB, all its processes together): "
+        "the checker was killed; the other TODOs are checked")
+
+
+def test_where_no_memory_cgroup_can_be_made_grade_says_so(tmp_path, monkeypatch):
+    require_bwrap()
+    monkeypatch.setattr(sandbox.memcg, "own", lambda: (None, "the memory controller is not mounted"))
+    box = sandbox.Sandbox(str(tmp_path))
+    assert box.group() is None and box.notes[-1] == (
+        f"note: the memory controller is not mounted: each process of a check is bounded "
+        f"({sandbox._gib(sandbox.limits(0)['RLIMIT_AS'])} of address space), not all of them "
+        f"together; grade as root, or where your cgroup lets you make memory cgroups, to bound "
+        f"a check at {sandbox._gib(sandbox.check_memory())}")
+
+
 class SlowChild(FakeChild):
     """A checking process whose every line comes just inside the time limit (on a fake clock)."""
 
