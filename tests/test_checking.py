@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from aelab import LabError, paths
-from aelab.workshop import check, grade, gradebook, judging, sandbox, source, submissions, supervise
+from aelab.workshop import check, grade, gradebook, judging, memcg, sandbox, source, submissions, supervise
 from aelab.workshop.supervise import CHANNEL
 from aelab.workshop.todos import TODOS
 from grading import grade_command, read_grades, require_bwrap
@@ -205,6 +205,41 @@ def test_a_check_its_cgroup_killed_for_memory_says_so():
         "the checker was killed; the other TODOs are checked")
 
 
+@pytest.mark.parametrize("version, lines, folder", [
+    (1, "5:memory:/process_api/abc\n0::/\n", "memory/process_api/abc"),  # v1 (and a v2 beside it)
+    (2, "0::/system.slice/grade.service\n", "system.slice/grade.service"),
+])
+def test_the_graders_memory_cgroup_and_a_checks_limits(tmp_path, monkeypatch, version, lines, folder):
+    """Its own memory cgroup found in /proc/self/cgroup (v1, v2); a check's group made under it
+    (a folder standing for it here) with its limit, swap included; its out-of-memory kills read."""
+    files = {"/proc/self/cgroup": lines, "/sys/fs/cgroup/cgroup.controllers": "cpu memory pids\n"}
+
+    def read(path):
+        if path not in files:
+            raise FileNotFoundError(path)
+        return files[path]
+    monkeypatch.setattr(memcg, "_read", read)
+    assert memcg.own() == (version, os.path.join(memcg.ROOT, folder))
+    limit, swap = (("memory.limit_in_bytes", "memory.memsw.limit_in_bytes") if version == 1
+                   else ("memory.max", "memory.swap.max"))
+    monkeypatch.undo()  # files read for real from here; a folder made holds the swap's file
+    mkdir = os.mkdir
+    monkeypatch.setattr(memcg.os, "mkdir", lambda path, mode: (
+        mkdir(path, mode), open(os.path.join(path, swap), "w").close()))
+    group = memcg.Groups(version, str(tmp_path), 123 << 20).make()
+    assert os.path.dirname(group.path) == str(tmp_path)
+    assert os.path.basename(group.path).startswith(f"{memcg.PREFIX}{os.getpid()}-")
+    with open(os.path.join(group.path, limit)) as f, open(os.path.join(group.path, swap)) as g:
+        assert (f.read(), g.read()) == (str(123 << 20), str(123 << 20) if version == 1 else "0")
+    events = os.path.join(group.path, "memory.oom_control" if version == 1 else "memory.events")
+    for text, killed in (("oom_kill 0\n", False), ("oom 3\noom_kill 2\n", True)):
+        with open(events, "w") as f:
+            f.write(text)
+        assert group.out_of_memory() == killed
+    assert group.wrap(["bwrap", "x"]) == ["/bin/sh", "-c", 'echo $$ > "$0" && exec "$@"',
+                                          os.path.join(group.path, "cgroup.procs"), "bwrap", "x"]
+
+
 def test_where_no_memory_cgroup_can_be_made_grade_says_so(tmp_path, monkeypatch):
     require_bwrap()
     monkeypatch.setattr(sandbox.memcg, "own", lambda: (None, "the memory controller is not mounted"))
@@ -280,7 +315,8 @@ def test_a_checking_process_gets_the_checkers_modules_and_not_the_answers():
     modules = supervise.checker_modules()
     assert modules == sorted(os.path.join(*path.split("/")) for path in [
         "aelab/__init__.py", "aelab/argtypes.py", "aelab/input_data.py", "aelab/quiet_tensorflow.py",
-        "aelab/workshop/__init__.py", "aelab/workshop/checking_process.py", "aelab/workshop/observers.py",
+        "aelab/workshop/__init__.py", "aelab/workshop/checking_process.py", "aelab/workshop/memcg.py",
+        "aelab/workshop/observers.py",
         "aelab/workshop/sandbox.py", "aelab/workshop/seccomp.py", "aelab/workshop/source.py",
         "aelab/workshop/todos.py"])
 
@@ -294,7 +330,7 @@ def test_the_checking_process_imports_no_handout_maker(tmp_path):
                           capture_output=True, text=True, check=True)
     assert eval(done.stdout) == ["aelab", "aelab.argtypes", "aelab.input_data",
                                  "aelab.workshop", "aelab.workshop.checking_process",
-                                 "aelab.workshop.observers", "aelab.workshop.sandbox",
+                                 "aelab.workshop.memcg", "aelab.workshop.observers", "aelab.workshop.sandbox",
                                  "aelab.workshop.seccomp", "aelab.workshop.source",
                                  "aelab.workshop.todos"]
 
