@@ -95,8 +95,9 @@ def probe(box):
     """Raises LabError, naming the fix, unless a sandbox starts here and confines its process."""
     confine = json.dumps(box.confinement(0, START_CPU))
     command, fds = box.command(python_command(box.CHECKER, "sandbox", [confine]))
-    group = box.group()
+    group = None
     try:
+        group = box.group()
         done = subprocess.run(group.wrap(command) if group else command, stdin=subprocess.DEVNULL,
                               capture_output=True, timeout=START_TIMEOUT, pass_fds=fds)
     except subprocess.TimeoutExpired:
@@ -139,8 +140,9 @@ class Launcher:
                 confine = json.dumps(self.sandbox.confinement(slot, cpu))
                 inside = python_command(self.sandbox.CHECKER, "checking_process", ["--confine", confine, *args])
                 command, fds = self.sandbox.command(inside, folder)
-                where, group = {"pass_fds": fds}, self.sandbox.group()
+                where = {"pass_fds": fds}
             try:
+                group = self.sandbox.group() if self.sandbox else None
                 proc = subprocess.Popen(group.wrap(command) if group else command,
                                         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                         stderr=subprocess.DEVNULL, **where)
