@@ -1,6 +1,7 @@
 """What a process in the grader's sandbox sees, short of TensorFlow, for tests/test_checking.py.
 
     python sandbox_probe.py CHECKER COPY PATH...
+    python sandbox_probe.py --hog CHECKER COPY LIMIT CHILDREN EACH
 
 run by whoever the test grades as (root, or another user): builds the sandbox
 as grade does (the checker's private copy in CHECKER, with this file in it; a
@@ -8,6 +9,10 @@ copy of a handout in COPY), runs this file inside it, and prints, as JSON,
 what the process inside saw: its user, capabilities, limits, processes, files,
 which of PATH it can read, and its network interfaces, with the
 sandbox's uids and command line, and what the calls the seccomp filter denies gave.
+With --hog, in a sandbox whose checks may hold LIMIT bytes in all, the process
+forks CHILDREN processes that each hold EACH bytes (each far within its own
+limit), and it prints how they ended, whether the check's memory cgroup saw an
+out-of-memory kill, and whether the cgroup is gone after the check.
 """
 
 import json
@@ -87,9 +92,70 @@ def outside(checker, copy, paths):
                 expected=json.loads(confinement)["limits"])
 
 
+def hog_inside(confinement, children, each):
+    """Forks `children` processes (at most 255), each holding `each` bytes until all hold theirs
+    or died: their exit statuses (negative: the signal that killed them)."""
+    import select
+
+    from aelab.workshop import sandbox
+    sandbox.confine(**json.loads(confinement))
+    held, release = os.pipe(), os.pipe()
+    pids = []
+    for number in range(children):
+        pid = os.fork()
+        if pid == 0:
+            os.close(release[1])
+            memory = b"\x01" * each  # written, so every page is the process's own
+            os.write(held[1], bytes([number]))
+            os.read(release[0], 1)  # holds it until the parent lets go (closes its end)
+            os._exit(len(memory) != each)
+        pids.append(pid)
+    holding, ended = set(), {}
+    while len(holding | set(ended)) < children:  # until each child holds its memory, or died
+        if select.select([held[0]], [], [], 0.05)[0]:
+            holding.update(os.read(held[0], children))
+        for number, pid in enumerate(pids):
+            done, status = (0, 0) if number in ended else os.waitpid(pid, os.WNOHANG)
+            if done:
+                ended[number] = os.waitstatus_to_exitcode(status)
+    os.close(release[1])
+    return [ended[number] if number in ended else os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+            for number, pid in enumerate(pids)]
+
+
+def hog_outside(checker, copy, limit, children, each):
+    import subprocess
+
+    from aelab.workshop import sandbox
+    box = sandbox.Sandbox(checker, memory=int(limit))
+    group = box.group()
+    if group is None:
+        return {"groups": None, "notes": box.notes}
+    confinement = json.dumps(box.confinement(0, 60))
+    command, fds = box.command([sys.executable, "-E", f"{box.CHECKER}/sandbox_probe.py",
+                                "--hog-inside", confinement, children, each], copy)
+    try:
+        done = subprocess.run(group.wrap(command), pass_fds=fds, capture_output=True, text=True,
+                              stdin=subprocess.DEVNULL)
+    finally:
+        for fd in fds:
+            os.close(fd)
+    if done.returncode != 0:
+        raise SystemExit(done.stderr)
+    killed, made = group.out_of_memory(), os.path.isdir(group.path)
+    group.remove()
+    return {"groups": box.groups.folder, "statuses": json.loads(done.stdout),
+            "out_of_memory": killed, "made": made, "gone": not os.path.exists(group.path),
+            "limit": group.limit, "per_process": box.confinement(0, 60)["limits"]["RLIMIT_AS"]}
+
+
 if __name__ == "__main__":
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # the checker's copy
     if sys.argv[1] == "--inside":
         print(json.dumps(inside(sys.argv[2], sys.argv[3:])))
+    elif sys.argv[1] == "--hog-inside":
+        print(json.dumps(hog_inside(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))))
+    elif sys.argv[1] == "--hog":
+        print(json.dumps(hog_outside(*sys.argv[2:])))
     else:
         print(json.dumps(outside(sys.argv[1], sys.argv[2], sys.argv[3:])))

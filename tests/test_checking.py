@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from aelab import LabError, paths
-from aelab.workshop import check, grade, gradebook, judging, sandbox, source, submissions, supervise
+from aelab.workshop import check, grade, gradebook, judging, memcg, sandbox, source, submissions, supervise
 from aelab.workshop.supervise import CHANNEL
 from aelab.workshop.todos import TODOS
 from grading import grade_command, read_grades, require_bwrap
@@ -45,6 +45,8 @@ def honest(order):
 
 class FakeChild:
     """A checking process that writes the lines it is given, then ends."""
+
+    memory = None  # not killed for passing a cgroup's limit
 
     def __init__(self, lines):
         self.lines = list(lines)
@@ -183,6 +185,72 @@ def test_ends_and_timeouts():
     assert {kind(outcome) for outcome in nothing.values()} == {"no start"}
 
 
+def test_a_check_its_cgroup_killed_for_memory_says_so():
+    """TODO 2's lines end the process, and its memory cgroup counted an out-of-memory kill: the
+    row names the check's limit; another process checks the TODOs left."""
+    launcher, settled = FakeLauncher(lambda order, n: [line({"start": order[0]})] if n == 1
+                                     else honest(order)), {}
+    start = launcher.start
+
+    def started(*args):
+        child = start(*args)
+        child.memory = 4 << 30 if len(launcher.started) == 1 else None
+        return child
+    launcher.start = started
+    supervise.check_todos(launcher, "folder", [2, 3], 10, settled.__setitem__)
+    assert [kind(settled[n]) for n in (2, 3)] == ["memory", "result"]
+    row = judging.judge(TODOS[1], settled[2], {"k": [1, "{got}", None, "value"]})
+    assert row.cell == "error" and row.text == (
+        "its lines held more than a check's memory limit (4.0 GiB, all its processes together): "
+        "the checker was killed; the other TODOs are checked")
+
+
+@pytest.mark.parametrize("version, lines, folder", [
+    (1, "5:memory:/process_api/abc\n0::/\n", "memory/process_api/abc"),  # v1 (and a v2 beside it)
+    (2, "0::/system.slice/grade.service\n", "system.slice/grade.service"),
+])
+def test_the_graders_memory_cgroup_and_a_checks_limits(tmp_path, monkeypatch, version, lines, folder):
+    """Its own memory cgroup found in /proc/self/cgroup (v1, v2); a check's group made under it
+    (a folder standing for it here) with its limit, swap included; its out-of-memory kills read."""
+    files = {"/proc/self/cgroup": lines, "/sys/fs/cgroup/cgroup.controllers": "cpu memory pids\n"}
+
+    def read(path):
+        if path not in files:
+            raise FileNotFoundError(path)
+        return files[path]
+    monkeypatch.setattr(memcg, "_read", read)
+    assert memcg.own() == (version, os.path.join(memcg.ROOT, folder))
+    limit, swap = (("memory.limit_in_bytes", "memory.memsw.limit_in_bytes") if version == 1
+                   else ("memory.max", "memory.swap.max"))
+    monkeypatch.undo()  # files read for real from here; a folder made holds the swap's file
+    mkdir = os.mkdir
+    monkeypatch.setattr(memcg.os, "mkdir", lambda path, mode: (
+        mkdir(path, mode), open(os.path.join(path, swap), "w").close()))
+    group = memcg.Groups(version, str(tmp_path), 123 << 20).make()
+    assert os.path.dirname(group.path) == str(tmp_path)
+    assert os.path.basename(group.path).startswith(f"{memcg.PREFIX}{os.getpid()}-")
+    with open(os.path.join(group.path, limit)) as f, open(os.path.join(group.path, swap)) as g:
+        assert (f.read(), g.read()) == (str(123 << 20), str(123 << 20) if version == 1 else "0")
+    events = os.path.join(group.path, "memory.oom_control" if version == 1 else "memory.events")
+    for text, killed in (("oom_kill 0\n", False), ("oom 3\noom_kill 2\n", True)):
+        with open(events, "w") as f:
+            f.write(text)
+        assert group.out_of_memory() == killed
+    assert group.wrap(["bwrap", "x"]) == ["/bin/sh", "-c", 'echo $$ > "$0" && exec "$@"',
+                                          os.path.join(group.path, "cgroup.procs"), "bwrap", "x"]
+
+
+def test_where_no_memory_cgroup_can_be_made_grade_says_so(tmp_path, monkeypatch):
+    require_bwrap()
+    monkeypatch.setattr(sandbox.memcg, "own", lambda: (None, "the memory controller is not mounted"))
+    box = sandbox.Sandbox(str(tmp_path))
+    assert box.group() is None and box.notes[-1] == (
+        f"note: the memory controller is not mounted: each process of a check is bounded "
+        f"({sandbox._gib(sandbox.limits(0)['RLIMIT_AS'])} of address space), not all of them "
+        f"together; grade as root, or where your cgroup lets you make memory cgroups, to bound "
+        f"a check at {sandbox._gib(sandbox.check_memory())}")
+
+
 class SlowChild(FakeChild):
     """A checking process whose every line comes just inside the time limit (on a fake clock)."""
 
@@ -247,7 +315,8 @@ def test_a_checking_process_gets_the_checkers_modules_and_not_the_answers():
     modules = supervise.checker_modules()
     assert modules == sorted(os.path.join(*path.split("/")) for path in [
         "aelab/__init__.py", "aelab/argtypes.py", "aelab/input_data.py", "aelab/quiet_tensorflow.py",
-        "aelab/workshop/__init__.py", "aelab/workshop/checking_process.py", "aelab/workshop/observers.py",
+        "aelab/workshop/__init__.py", "aelab/workshop/checking_process.py", "aelab/workshop/memcg.py",
+        "aelab/workshop/observers.py",
         "aelab/workshop/sandbox.py", "aelab/workshop/seccomp.py", "aelab/workshop/source.py",
         "aelab/workshop/todos.py"])
 
@@ -261,7 +330,7 @@ def test_the_checking_process_imports_no_handout_maker(tmp_path):
                           capture_output=True, text=True, check=True)
     assert eval(done.stdout) == ["aelab", "aelab.argtypes", "aelab.input_data",
                                  "aelab.workshop", "aelab.workshop.checking_process",
-                                 "aelab.workshop.observers", "aelab.workshop.sandbox",
+                                 "aelab.workshop.memcg", "aelab.workshop.observers", "aelab.workshop.sandbox",
                                  "aelab.workshop.seccomp", "aelab.workshop.source",
                                  "aelab.workshop.todos"]
 
@@ -669,8 +738,9 @@ def test_a_machine_the_seccomp_filter_has_no_numbers_for_is_told_so(tmp_path, mo
                          "them"]
 
 
-def probe_the_sandbox(python, user=()):
-    """What a process in the sandbox saw (tests/sandbox_probe.py), the grader being `user`."""
+def probe_the_sandbox(python, user=(), hog=()):
+    """What a process in the sandbox saw (tests/sandbox_probe.py), the grader being `user`; with
+    hog (LIMIT, CHILDREN, EACH), how a check of processes holding memory together ended."""
     base = tempfile.mkdtemp(prefix="aelab-probe-")  # in /tmp, where any user may go
     try:
         checker = supervise.copy_checker(os.path.join(base, "checker"))
@@ -684,8 +754,9 @@ def probe_the_sandbox(python, user=()):
                 os.chmod(name, 0o755)
         paths = ["/etc/shadow", os.path.join(REPO, "aelab", "model.py"),
                  os.path.join(copy, "model.py"), "/etc/ld.so.cache"]
-        done = subprocess.run([*user, python, os.path.join(checker, "sandbox_probe.py"), checker,
-                               copy, *paths], capture_output=True, text=True, cwd="/")
+        args = ["--hog", checker, copy, *map(str, hog)] if hog else [checker, copy, *paths]
+        done = subprocess.run([*user, python, os.path.join(checker, "sandbox_probe.py"), *args],
+                              capture_output=True, text=True, cwd="/")
         assert done.returncode == 0, done.stderr[-3000:]
         return json.loads(done.stdout)
     finally:
@@ -737,3 +808,22 @@ def test_the_sandbox_of_a_grader_that_is_not_root():
     check_what_it_saw(seen)
     assert seen["uid"] == 65534 and seen["uids"] is None
     assert "--unshare-user" in seen["command"] and "--disable-userns" in seen["command"]
+
+
+def test_a_checks_processes_together_are_bounded_by_its_memory_cgroup():
+    """A student's process forks four children that each hold 64 MiB, far within each one's
+    address space: in a check's cgroup of 192 MiB, the kernel kills one at least, the cgroup
+    counts the kill (the row then names the limit), and the cgroup is gone after the check."""
+    require_bwrap()
+    mib = 1 << 20
+    seen = probe_the_sandbox(sys.executable, hog=(192 * mib, 4, 64 * mib))
+    if seen["groups"] is None:
+        pytest.skip(f"no memory cgroups here: {seen['notes']}")
+    assert seen["per_process"] > 4 * 64 * mib and seen["limit"] == 192 * mib
+    assert -9 in seen["statuses"] and set(seen["statuses"]) <= {0, -9}
+    assert seen["out_of_memory"] and seen["made"] and seen["gone"]
+    end = {"kind": "memory", "status": 137, "seconds": None, "limit": seen["limit"]}
+    row = judging.judge(TODOS[0], {"observations": {}, "end": end}, {"k": [1, "{got}", None, "value"]})
+    assert row.cell == "error" and row.text == (
+        "its lines held more than a check's memory limit (0.2 GiB, all its processes together): "
+        "the checker was killed; the other TODOs are checked")

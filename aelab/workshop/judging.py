@@ -92,6 +92,10 @@ def _ended(todo, end, want):
     if kind == "bound":
         return Row(todo, "timeout", f"not checked: this student's lines ran past their bound of "
                                     f"{end['seconds']:g} s in all")
+    if kind == "memory":
+        return Row(todo, "error", f"its lines held more than a check's memory limit "
+                                  f"({end['limit'] / (1 << 30):.1f} GiB, all its processes "
+                                  f"together): the checker was killed; the other TODOs are checked")
     if kind == "exited" and end["status"] in KILLED:
         return Row(todo, "error", "the checker was killed (SIGKILL) as its lines ran: the machine "
                                   "ran out of memory, or it was ended from outside; check this "

@@ -19,6 +19,10 @@ Debian and Ubuntu package `bubblewrap`; no daemon, nothing setuid), with:
 - a seccomp filter (seccomp.py) denying the kernel's keyrings, memfd and
   the other memory no limit counts, where the machine can apply one (grade
   says where it cannot);
+- a memory cgroup of its own (memcg.py), where the machine lets the grader
+  make one (root, cgroup v1 or v2): all its processes together, and what
+  they keep in /tmp and /dev/shm, within check_memory() bytes; grade says
+  where it cannot;
 - in the process, before anything else (confine): limits on its address
   space, file size, CPU time, processes and core dumps; then, where `grade`
   runs as root, a uid and gid of its own (one per job slot, no groups, no
@@ -39,7 +43,7 @@ import subprocess
 import sys
 
 from aelab import LabError
-from aelab.workshop import seccomp
+from aelab.workshop import memcg, seccomp
 
 MISSING = ("grading runs each student's code in a sandbox: install bubblewrap (sudo apt install "
            "bubblewrap), or pass --no-sandbox for submissions you trust")
@@ -83,6 +87,16 @@ def limits(cpu_seconds):
             "RLIMIT_FSIZE": FILE_SIZE, "RLIMIT_CPU": int(cpu_seconds),
             "RLIMIT_NPROC": 64 + 16 * cores,  # threads count: TensorFlow's pools grow with the cores
             "RLIMIT_CORE": 0}
+
+
+def check_memory():
+    """Bytes all the processes of one check may hold together: as much as one process's address
+    space, plus the sandbox's /tmp and /dev/shm."""
+    return limits(0)["RLIMIT_AS"] + TMP_SIZE + SHM_SIZE
+
+
+def _gib(size):
+    return f"{size / (1 << 30):.1f} GiB"
 
 
 def confine(limits, uid):
@@ -177,10 +191,11 @@ class Sandbox:
 
     CHECKER = CHECKER
 
-    def __init__(self, checker, hidden=(), slots=1):
+    def __init__(self, checker, hidden=(), slots=1, memory=None):
         """checker: the folder of the checker's private copy; hidden: folders to hide should they
         be under a folder the sandbox shows (the kit and its aelab/, the home, the output), unless
-        this Python needs them; slots: jobs at a time."""
+        this Python needs them; slots: jobs at a time; memory: bytes one check's processes may hold
+        in all (check_memory() if None)."""
         self.checker, self.bwrap = checker, shutil.which("bwrap")
         self.version = bwrap_version(self.bwrap)
         if self.version < OLDEST:
@@ -189,6 +204,7 @@ class Sandbox:
                            f"--no-sandbox for submissions you trust")
         self.uids, self._locks = _free_ids(slots) if os.geteuid() == 0 else (None, [])
         self.filter = seccomp.program() if _seccomp_here() else None
+        self.groups, self._no_groups = memcg.available(memory or check_memory())
         self.notes = self._shortcomings()
         self._view = self._namespaces() + self._files(hidden) + self._environment()
 
@@ -213,6 +229,11 @@ class Sandbox:
                          f"kernel without seccomp): students' lines can use the kernel's keyrings "
                          f"and memfd memory, outside the limits; grade on x86_64 or aarch64 Linux "
                          f"to close them")
+        if self.groups is None:
+            notes.append(f"note: {self._no_groups}: each process of a check is bounded "
+                         f"({_gib(limits(0)['RLIMIT_AS'])} of address space), not all of them "
+                         f"together; grade as root, or where your cgroup lets you make memory "
+                         f"cgroups, to bound a check at {_gib(check_memory())}")
         return notes
 
     def _sized(self, size):
@@ -263,6 +284,10 @@ class Sandbox:
                "MPLBACKEND": "Agg", "MPLCONFIGDIR": f"{HOME}/matplotlib"}
         return ["--clearenv"] + [arg for name, value in env.items()
                                  for arg in ("--setenv", name, value)]
+
+    def group(self):
+        """A new memory cgroup for one check (memcg.Group), or None where the machine has none."""
+        return self.groups.make() if self.groups else None
 
     def confinement(self, slot, cpu_seconds):
         """What a checking process in job slot `slot` confines itself to (confine's arguments)."""

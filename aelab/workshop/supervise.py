@@ -95,14 +95,18 @@ def probe(box):
     """Raises LabError, naming the fix, unless a sandbox starts here and confines its process."""
     confine = json.dumps(box.confinement(0, START_CPU))
     command, fds = box.command(python_command(box.CHECKER, "sandbox", [confine]))
+    group = None
     try:
-        done = subprocess.run(command, stdin=subprocess.DEVNULL, capture_output=True,
-                              timeout=START_TIMEOUT, pass_fds=fds)
+        group = box.group()
+        done = subprocess.run(group.wrap(command) if group else command, stdin=subprocess.DEVNULL,
+                              capture_output=True, timeout=START_TIMEOUT, pass_fds=fds)
     except subprocess.TimeoutExpired:
         raise sandbox.unable(f"it did not start in {START_TIMEOUT:g} s") from None
     finally:
         for fd in fds:
             os.close(fd)
+        if group:
+            group.remove()
     if done.returncode != 0:
         said = done.stderr.decode("utf-8", "replace").strip().splitlines() or [
             f"exit status {done.returncode}"]
@@ -127,6 +131,7 @@ class Launcher:
         with self._lock:
             if self._stopped:
                 raise Stopped
+            group = None
             if self.sandbox is None:
                 command, fds = python_command(self.checker, "checking_process", args), []
                 where = {"cwd": folder, "env": child_env()}
@@ -137,13 +142,19 @@ class Launcher:
                 command, fds = self.sandbox.command(inside, folder)
                 where = {"pass_fds": fds}
             try:
-                proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                group = self.sandbox.group() if self.sandbox else None
+                proc = subprocess.Popen(group.wrap(command) if group else command,
+                                        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                         stderr=subprocess.DEVNULL, **where)
+            except BaseException:
+                if group:
+                    group.remove()
+                raise
             finally:
                 for fd in fds:
                     os.close(fd)
             self._running.add(proc)
-        return _Child(proc, self._running)
+        return _Child(proc, self._running, group)
 
     @property
     def stopped(self):
@@ -160,12 +171,15 @@ class Launcher:
 
 
 class _Child:
-    """A running checking process and its channel's lines, read by a thread so that waits can time out."""
+    """A running checking process and its channel's lines, read by a thread so that waits can time
+    out; in its memory cgroup (memcg.Group) where it has one. memory: once it stopped, the
+    cgroup's limit in bytes if the kernel killed a process of it for passing that, else None."""
 
     TIMED_OUT = object()
 
-    def __init__(self, proc, running):
+    def __init__(self, proc, running, group=None):
         self.proc, self._running, self._closed = proc, running, False
+        self.group, self.memory = group, None
         self.lines = queue.Queue(QUEUED)
         threading.Thread(target=self._read, daemon=True).start()
 
@@ -195,10 +209,14 @@ class _Child:
                     return self.TIMED_OUT
 
     def stop(self):
-        """Ends the process, if it still runs; its exit status."""
+        """Ends the process (and all in its cgroup), if it still runs; its exit status."""
         if self.proc.poll() is None:
             self.proc.kill()
         status = self.proc.wait()
+        if self.group:
+            self.memory = self.group.limit if self.group.out_of_memory() else None
+            self.group.remove()
+            self.group = None
         self._closed = True
         while True:  # let the reader, blocked on a full queue, see that it is closed
             try:
@@ -258,9 +276,9 @@ def _is_end(end):
             and isinstance(shapes, dict) and all(isinstance(s, list) for s in shapes.values()))
 
 
-def _ended(kind, status=None, seconds=None):
+def _ended(kind, status=None, seconds=None, **more):
     """A result the supervisor gives a TODO whose checking process did not give one."""
-    return {"observations": {}, "end": {"kind": kind, "status": status, "seconds": seconds}}
+    return {"observations": {}, "end": {"kind": kind, "status": status, "seconds": seconds, **more}}
 
 
 def check_todos(launcher, folder, numbers, timeout, on_result, slot=0, bound=None):
@@ -269,7 +287,8 @@ def check_todos(launcher, folder, numbers, timeout, on_result, slot=0, bound=Non
     result: what the checking process gave for TODO n (result_of), or an end
     found here: "timeout" (its lines ran past `timeout` seconds), "exited"
     (they ended the process), "channel" (they wrote to the checker's channel),
-    "no start" (the process never started a TODO). After any of these another
+    "no start" (the process never started a TODO), "memory" (they ended it by
+    passing the check's memory limit, in bytes as "limit"). After any of these another
     process checks the TODOs left. bound: the seconds the student's lines may run
     in all, over every process (None: no bound): from a TODO's start to the
     next line, whatever they do; the checker's own starts, before any of their
@@ -320,9 +339,11 @@ def _follow(child, order, pending, timeout, on_result, left):
             if not ran:  # the checker itself did not start: nothing to retry
                 for number in list(pending):
                     settle(number, _ended("no start", status))
-            elif current is not None:
+            elif current is not None and (line is _Child.TIMED_OUT or child.memory is None):
                 settle(current, _ended("timeout" if line is _Child.TIMED_OUT else "exited",
                                        status, timeout))
+            elif current is not None:  # its cgroup's out-of-memory killer ended it
+                settle(current, _ended("memory", status, limit=child.memory))
             return  # (ended between two TODOs: another process takes the rest)
         if current is not None:
             taken, current = (current, result_of(line, current)), None
