@@ -25,8 +25,9 @@ DEEP_LOGDIR = kinds.AUTOENCODER.default_logdir(2)
 DENOISING_LOGDIR = kinds.DENOISING_AUTOENCODER.default_logdir(2)
 
 # A part of the lab: the key its TODOs name (source.Todo.part), its notebook, its Korean and
-# English titles, and its Commands; {epochs} and {options} come from the settings cell.
-Part = collections.namedtuple("Part", "key notebook korean english commands")
+# English titles, its Commands ({epochs} and {options} come from the settings cell), and its
+# notebook's first sentence, Korean and English, where it follows no section of the slides.
+Part = collections.namedtuple("Part", "key notebook korean english commands lead", defaults=(None,))
 # A script a part runs: its arguments in the notebook, the slide's command, what it shows.
 Command = collections.namedtuple("Command", "script arguments slide shows")
 
@@ -55,6 +56,12 @@ PARTS = (
           Command("dn_ae_test.py", DENOISING_LOGDIR, f"python dn_ae_test.py {DENOISING_LOGDIR}",
                   "원본 / 손상된 이미지 / 재구성 이미지, 그리고 손상이 코드를 얼마나 옮기는지 / original, "
                   "corrupted and reconstructed images, and how far the damage moves the codes")]),
+    Part("beyond", "4_beyond_the_slides.ipynb", "슬라이드 너머: 합성곱, 희소, 변분 오토인코더",
+         "Past the slides: convolutional, sparse and variational autoencoders", [],
+         ("슬라이드 다음 단계의 실습입니다: 슬라이드에는 없는 세 모델을 슬라이드와 같은 방식 (그래프, "
+          "세션, epoch 마다 같은 줄) 으로 학습합니다.",
+          "A lab past the slides: three models the slides do not train, trained in the slides' "
+          "way (a graph, a session, the same lines each epoch).")),
 )
 
 
@@ -102,6 +109,8 @@ def build(part, data=None):
     """The notebook of one lab part (an item of PARTS); data: the dataset the handout holds
     ("fashion", "mnist") or None."""
     name, korean, english, commands = part.notebook, part.korean, part.english, part.commands
+    lead = part.lead or (f"슬라이드의 \"{english}\" 부분을 따라갑니다.",
+                         f"This notebook follows the slides' \"{english}\" section.")
     todos = numbers(part)
     files = list(dict.fromkeys(f for n in todos for f in files_of(TODOS[n - 1])))
     trains = any("{epochs}" in command.arguments for command in commands)
@@ -109,11 +118,11 @@ def build(part, data=None):
     cells = [
         v4.new_markdown_cell(
             f"# {korean} / {english}\n\n"
-            f"슬라이드의 \"{english}\" 부분을 따라갑니다. 아래 TODO 를 **파일에서** 채웁니다: "
+            f"{lead[0]} 아래 TODO 를 **파일에서** 채웁니다: "
             f"Jupyter 의 파일 목록에서 {', '.join(f'`{f}`'.replace(os.sep, '/') for f in files)} 를 "
             f"열고, `# TODO n: ...` 줄과 `# TODO n 끝` 줄 사이의 `raise SystemExit(...)` 줄을 지운 "
             f"자리에 코드를 쓰고, **저장**한 뒤 이 노트북의 셀을 차례로 실행하세요.\n\n"
-            f"This notebook follows the slides' \"{english}\" section. The TODOs below are filled "
+            f"{lead[1]} The TODOs below are filled "
             f"in **in the files**: open {', '.join(f'`{f}`'.replace(os.sep, '/') for f in files)} "
             f"from Jupyter's file list, replace the `raise SystemExit(...)` line between a "
             f"`# TODO n: ...` line and its `# TODO n 끝` line with your code, **save**, then run "
