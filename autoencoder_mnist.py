@@ -17,7 +17,14 @@ command resumes. The file reads in the slides' order: the # Architecture and
 options. The functions layer, encoder, decoder, loss, training and evaluate
 are the slides', defined once in aelab/model.py; the bookkeeping around the
 loop (folder, resume, record, stop) is aelab/runs.py's Run.
-denoising_autoencoder_mnist.py hands its model to `train` below.
+
+`train` below serves every kind of model (aelab/kinds.py): the denoising
+autoencoder's script hands it its model, and so do the scripts past the slides
+(conv_autoencoder_mnist.py, sparse_autoencoder_mnist.py,
+variational_autoencoder_mnist.py). The kind says which loss and validation
+measure it trains with, what its run records, and whether --pretrain
+layerwise applies; a cost with parts (a VAE's reconstruction and KL) prints
+them beside the cost on the same lines.
 """
 
 import aelab.quiet_tensorflow  # TensorFlow starts without its start-up lines, in graph mode
@@ -27,7 +34,7 @@ import os
 
 import tensorflow.compat.v1 as tf
 
-from aelab import argtypes, cli, figures, input_data, kinds, record, runs, stacking
+from aelab import LabError, argtypes, cli, figures, input_data, kinds, record, runs, stacking
 from aelab.model import (  # noqa: F401  (imported by name, as the original code had them here)
     LOSSES,
     corrupt_input,
@@ -74,17 +81,17 @@ def autoencoder(x, n_code, phase_train, loss=loss):
 
 def train(args, model):
     """모델 학습시키기: the slides' data, graph and loop around `model`, a function (x, n_code,
-    phase_train, loss) -> (output, cost, train_summary_op): `autoencoder`, or the denoising one."""
+    phase_train, loss) -> (output, cost, train_summary_op) of args.kind (`autoencoder`, say)."""
     learning_rate, training_epochs, batch_size = args.learning_rate, args.epochs, args.batch_size
-    loss, evaluate = LOSSES[args.loss]  # noqa: F811  (the slides' L2, or --loss cross-entropy)
+    loss, evaluate = args.kind.losses(args)  # noqa: F811  (the slides' L2, --loss, a VAE's ELBO)
     precision = Precision(args.precision)  # float32, or mixed where the machine gains by it
     mnist = input_data.read_data_sets(args.data_dir, one_hot=True, dataset=args.dataset,
                                       validation_size=args.validation_size, seed=args.seed)
     input_data.check_sizes(mnist, batch_size)  # sizes that cannot train: one line, no traceback
     total_batch = min(int(mnist.train.num_examples / batch_size), args.steps_per_epoch)
     # the run folder: refuses another model's folder, resumes, records, ends with a message
-    run = runs.Run.from_args(args, args.kind, total_batch, encoder_hidden=encoder_hidden,
-                             decoder_hidden=decoder_hidden, precision=precision.name)
+    run = runs.Run.from_args(args, args.kind, total_batch, **args.architecture,
+                             precision=precision.name)
     with tf.Graph().as_default():
         tf.set_random_seed(args.seed)
         x = tf.placeholder(tf.float32, name="x", shape=[None, 784])
@@ -114,8 +121,9 @@ def train(args, model):
                         feed_dict={x: minibatch_x, phase_train: True})
                     train_writer.add_summary(train_summary, sess.run(global_step))
                     avg_cost += new_cost / total_batch
-                    run.step_done(new_cost)  # progress bar; Ctrl-C or NaN ends the `with` here
-                print("Epoch:", "%04d" % (epoch + 1), "cost =", "{:.9f}".format(avg_cost))
+                    run.step_done(new_cost, train_summary)  # progress; Ctrl-C or NaN ends the `with`
+                print("Epoch:", "%04d" % (epoch + 1), "cost =", "{:.9f}".format(avg_cost)
+                      + run.epoch_note)  # the cost's parts, where it has some (a VAE's KL)
                 validation_loss, in_im, out_im, val_summary = run.evaluate(  # in batches
                     [eval_op, in_im_op, out_im_op, val_summary_op],
                     feed_dict={x: mnist.validation.images, phase_train: False})
@@ -133,34 +141,54 @@ def train(args, model):
     return run.finish()  # the loss curve, and how the run ended: its exit status
 
 
-def parse_args(argv, kind=kinds.AUTOENCODER):
-    """The options of a script training the deep autoencoder's architecture as `kind`."""
+def parse_args(argv, kind=kinds.AUTOENCODER, shape="784-1000-500-250-N_CODE", options=None,
+               architecture=None, n_code=None, corrupted=None):
+    """The options of a script training `kind` through `train`.
+
+    shape: the model's in its description; options: adds the kind's own options to a group;
+    architecture: what the run records of its layers (default: the # Architecture block's,
+    read now); n_code: N_CODE's default, where it may be left out; corrupted: the kind that
+    --corruption NU trains instead (the convolutional denoising autoencoder).
+    """
     parser = argparse.ArgumentParser(
-        description=f"Train the slides' {kind.title} (784-1000-500-250-N_CODE) on MNIST. "
+        description=f"Train the {kind.title} ({shape}) on MNIST. "
                     "Ctrl-C stops after the current step; the same command resumes.")
     parser.add_argument("n_code", metavar="N_CODE", type=argtypes.positive_int,
-                        help="size of the code, the encoder's last layer (the slides use 2)")
+                        nargs="?" if n_code else None, default=n_code,
+                        help="size of the code, the encoder's last layer "
+                             + (f"(default: {n_code})" if n_code else "(the slides use 2)"))
     cli.add_training_arguments(parser, training_epochs, batch_size, learning_rate, resumes=True)
-    group = runs.add_run_arguments(parser, kind, "N_CODE")
+    group = runs.add_run_arguments(parser, corrupted or kind, "N_CODE")
     group.add_argument("--precision", choices=["float32", "mixed"], default="float32",
                        help="mixed: bfloat16 matrix products on a CPU that has bfloat16 "
                             "instructions, float16 on a GPU; variables and checkpoints stay "
                             "float32 (default: float32, the slides' numbers)")
     group = parser.add_argument_group("what it learns (slides 이론)")
-    group.add_argument("--loss", choices=sorted(LOSSES), default="l2",
-                       help="reconstruction loss: the per-image L2 distance of the lab, or the "
-                            "cross-entropy H(x || output) of the theory (default: l2)")
-    if kind.corrupted:
-        group.add_argument("--corruption", type=argtypes.probability, default=0.5, metavar="NU",
-                           help="share of the pixels zeroed by the masking noise (default: 0.5, "
-                                "corrupt_input's; the slides' results use 0.1, 0.25 and 0.4)")
+    if kind.learns.get("loss") == "l2":
+        group.add_argument("--loss", choices=sorted(LOSSES), default="l2",
+                           help="reconstruction loss: the per-image L2 distance of the lab, or the "
+                                "cross-entropy H(x || output) of the theory (default: l2)")
+    parser.set_defaults(loss=kind.learns.get("loss"), corruption=None)
+    if kind.corrupted or corrupted:
+        group.add_argument("--corruption", type=argtypes.probability, metavar="NU",
+                           default=None if corrupted else 0.5,
+                           help="share of the pixels zeroed by the masking noise (default: "
+                                + ("none: the plain model; 0.5 is corrupt_input's)" if corrupted
+                                   else "0.5, corrupt_input's; the slides' results use 0.1, "
+                                        "0.25 and 0.4)"))
+    if options:
+        options(group)
     stacking.add_pretrain_arguments(parser)
     figures.add_figure_arguments(parser, f"DIR/{record.LOSS_CURVE_FILE}")
     args = parser.parse_args(argv)
-    args.kind = kind
-    args.corruption = getattr(args, "corruption", None)
-    args.logdir = args.logdir or kind.default_logdir(args.n_code)
+    args.kind = corrupted if corrupted and args.corruption is not None else kind
+    args.architecture = (dict(encoder_hidden=encoder_hidden, decoder_hidden=decoder_hidden)
+                         if architecture is None else architecture)
+    args.logdir = args.logdir or args.kind.default_logdir(args.n_code)
     runs.use_recorded_data(args)  # a resume with no data option: the run's own data
+    if args.pretrain != "none" and not kind.layerwise:
+        raise LabError(f"--pretrain {args.pretrain} trains the dense autoencoders' layers one at "
+                       f"a time; the {kind.title} has no such stack (leave --pretrain out)")
     stacking.check_pretrain(parser, args)
     return args
 

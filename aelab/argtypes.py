@@ -24,3 +24,6 @@ seed = number_type(int, lambda value: 0 <= value < 2 ** 32,  # what NumPy's Rand
                    f"a whole number from 0 to {2 ** 32 - 1}")
 count = number_type(int, lambda value: value >= 0, "a whole number of at least 0")
 probability = number_type(float, lambda value: 0 <= value < 1, "a number from 0 to below 1")
+fraction = number_type(float, lambda value: 0 < value < 1, "a number between 0 and 1")
+non_negative_float = number_type(float, lambda value: value >= 0 and math.isfinite(value),
+                                 "a number of at least 0")

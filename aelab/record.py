@@ -1,7 +1,9 @@
 """What a run folder says about its run: model_config.json, record.csv and the loss curve.
 
 - `model_config.json`: what a reload needs (which model, n_code, architecture,
-  training settings, data), written when a run starts;
+  training settings, data), written when a run starts; each kind of model
+  (aelab/kinds.py) adds its own settings (a VAE's beta, a sparse autoencoder's
+  target activation and penalty weight) and its own architecture;
 - `record.csv`: one row per finished epoch (costs, seconds, stage, precision);
 - `loss_curve.png`: the slides' loss curve, drawn from the record.
 """
@@ -12,30 +14,40 @@ import os
 
 from aelab import figures, input_data, kinds, paths
 
-# How each epoch was trained: a resume may change these, and says so; record.csv keeps each
-# epoch's, and model_config.json the epochs of each value (its "trained_with").
-# Each with how a resume names the new value, and how it names an earlier one.
+# How each epoch of any kind was trained: a resume may change these, and says so; record.csv
+# keeps each epoch's, and model_config.json the epochs of each value (its "trained_with").
+# Each with how a resume names the new value, and how it names an earlier one. A kind adds
+# its own (kinds.Kind.trained_with), between the batch size and the data.
 TRAINED_WITH = {"learning_rate": ("at learning rate {}", "at {}"),
                 "batch_size": ("at batch size {}", "at batch size {}"),
-                "corruption": ("at corruption {}", "at {}"),
                 "data": ("with the data in {}", "on the data in {}")}
-LOSS_LABELS = {"l2": "mean per-image L2 error", "cross-entropy": "mean per-image cross-entropy",
-               "squared error": "mean squared error per pixel"}
 WHOLE_NETWORK = "whole network"  # the stage of an epoch that trains every layer
 CONFIG_FILE = "model_config.json"
 RECORD_FILE = "record.csv"
 RECORD_FIELDS = ["epoch", "global_step", "train_cost", "val_loss", "seconds", "train_seconds",
-                 "stage", "precision", *TRAINED_WITH]
+                 "stage", "precision"]
 LOSS_CURVE_FILE = "loss_curve.png"
+
+
+def trained_with_of(kind):
+    """How an epoch of kind was trained, in record.csv's order: TRAINED_WITH and the kind's own."""
+    learning_rate, batch_size, data = TRAINED_WITH.items()
+    return dict([learning_rate, batch_size, *kind.trained_with.items(), data])
+
+
+def fields(kind):
+    """record.csv's columns for a run of kind."""
+    return RECORD_FIELDS + list(trained_with_of(kind))
 
 
 def settings(args, kind, more):
     """What model_config.json records of a run of kind: the lab's options (learning rate, batch
-    size, data), what the kind learns and its corruption where the options have them, and `more`.
+    size, data), what the kind learns and its own settings (kind.learns, kind.trained_with)
+    where the options have them, and `more` (the architecture, say).
 
     "data" is the folder the images are read from, whether named or the default one.
     """
-    learns = {key: getattr(args, key) for key in [*kind.learns, "corruption"]
+    learns = {key: getattr(args, key) for key in [*kind.learns, *kind.trained_with]
               if getattr(args, key, None) is not None}
     return {"learning_rate": args.learning_rate, "batch_size": args.batch_size,
             "dataset": input_data.dataset_name(args.dataset, args.data_dir),
@@ -44,9 +56,10 @@ def settings(args, kind, more):
             "validation_size": args.validation_size, **learns, **more}
 
 
-def epoch_settings(settings):
-    """An epoch's row values of how it was trained (TRAINED_WITH), as record.csv writes them."""
-    return {key: str(settings[key]) for key in TRAINED_WITH if settings.get(key) is not None}
+def epoch_settings(kind, settings):
+    """An epoch's row values of how it was trained (trained_with_of), as record.csv writes them."""
+    return {key: str(settings[key]) for key in trained_with_of(kind)
+            if settings.get(key) is not None}
 
 
 def spans(rows, config, key):
@@ -64,14 +77,14 @@ def spans(rows, config, key):
     return found
 
 
-def resume_note(rows, config, settings):
+def resume_note(kind, rows, config, settings):
     """The line a resume says where it trains on with another value of how the run learns, or None.
 
     "resuming at learning rate 0.01; epochs 1-3 were trained at 0.001 (--restart starts over)"
     """
     said = []
-    for key, (now_said, then_said) in TRAINED_WITH.items():
-        now = epoch_settings(settings).get(key)
+    for key, (now_said, then_said) in trained_with_of(kind).items():
+        now = epoch_settings(kind, settings).get(key)
         earlier = [span for span in spans(rows, config, key) if span[2]]
         if now is None or not earlier or earlier[-1][2] == now:
             continue
@@ -91,10 +104,10 @@ def _trained(span, then_said):
     return f"{_epochs(first, last)} {'was' if first == last else 'were'} trained {then_said.format(value)}"
 
 
-def trained_with(rows, config):
+def trained_with(kind, rows, config):
     """model_config.json's record of the epochs of each value of how the run was trained."""
     found = {key: [[a, b, value] for a, b, value in spans(rows, config, key) if value]
-             for key in TRAINED_WITH}
+             for key in trained_with_of(kind)}
     return {key: values for key, values in found.items() if values}
 
 
@@ -160,30 +173,35 @@ def read_record(logdir, up_to_epoch):
             if (row.get("epoch") or "").isdigit() and int(row["epoch"]) <= up_to_epoch]
 
 
-def write_record(logdir, rows):
+def write_record(logdir, kind, rows):
+    """record.csv anew, with the rows (a column of an older record that the kind no longer
+    writes is left out)."""
     with open(os.path.join(logdir, RECORD_FILE), "w", newline="", encoding="utf-8") as f:
-        writer = csv.DictWriter(f, RECORD_FIELDS, restval="")
+        writer = csv.DictWriter(f, fields(kind), restval="", extrasaction="ignore")
         writer.writeheader()
         writer.writerows(rows)
 
 
-def append_record(logdir, row):
+def append_record(logdir, kind, row):
     with open(os.path.join(logdir, RECORD_FILE), "a", newline="", encoding="utf-8") as f:
-        csv.DictWriter(f, RECORD_FIELDS).writerow(row)
+        csv.DictWriter(f, fields(kind)).writerow(row)
 
 
-def write_loss_curve(logdir, rows, title, loss="l2", also=None, show=False):
+def write_loss_curve(logdir, rows, title, kind, settings, also=None, show=False):
     """Draws the record's rows as the slides' loss curve into logdir (and `also`); shows it if asked.
+
+    The axis says what the kind's cost measures (kind.measure of the run's settings).
 
     Where a resume changed how the run learns, the curve marks the epoch, with the new value.
     """
     costs = [[float(r.get(key) or "nan") for r in rows] for key in ("train_cost", "val_loss")]
     stages = [r.get("stage") or WHOLE_NETWORK for r in rows]
-    changed = [key for key in TRAINED_WITH if len({r.get(key) for r in rows if r.get(key)}) > 1]
+    changed = [key for key in trained_with_of(kind)
+               if len({r.get(key) for r in rows if r.get(key)}) > 1]
     marks = [", ".join([stage] + [f"{key.replace('_', ' ')} {os.path.basename(r.get(key) or '?')}"
                                   for key in changed]) for stage, r in zip(stages, rows)]
     fig = figures.loss_curve([int(r["epoch"]) for r in rows], *costs, title, stages,
-                             LOSS_LABELS[loss], marks)
+                             kind.measure(settings), marks)
     try:
         figures.save_figure(fig, os.path.join(logdir, LOSS_CURVE_FILE))
         if also:

@@ -17,7 +17,18 @@ import time
 import numpy as np
 import tensorflow.compat.v1 as tf
 
-from aelab import checkpoints, faults, figures, input_data, lock, record, steps
+from aelab import checkpoints, faults, figures, input_data, lock, model, record, steps
+
+
+def _name(part):
+    """A reported part's name (model.report): "KL", "mean_activation"."""
+    return part.op.name.rsplit("/", 1)[-1]
+
+
+def _parts_said(values):
+    """" (reconstruction 101.2, KL 24.3)" of [(part tensor, value)]; "" for none."""
+    said = ", ".join(f"{_name(part).replace('_', ' ')} {value:.6g}" for part, value in values)
+    return f" ({said})" if said else ""
 
 
 def add_run_arguments(parser, kind, n_code_name):
@@ -43,25 +54,26 @@ def use_recorded_data(args):
     input_data.use_recorded_data(args, config or {})
 
 
-def in_batches(sess, fetches, feed_dict, batch):
+def in_batches(sess, fetches, feed_dict, batch, parts=()):
     """sess.run(fetches, feed_dict) over a whole validation or test set, `batch` images at a time.
 
     The set is the feed's largest array; the first fetch (the loss, a batch
-    mean) is averaged over it; any others (summaries) run on its first batch,
-    with that loss fed the set's mean. Memory then does not grow with the set.
-    Returns what sess.run would: a value, or a list.
+    mean) is averaged over it, and so is each of `parts` (scalar tensors, the
+    loss's reported parts); any other fetches (summaries) run on its first
+    batch, with that loss fed the set's mean. Memory then does not grow with
+    the set. Returns what sess.run would (a value, or a list), and the parts' means.
     """
     first, *rest = fetches if isinstance(fetches, (list, tuple)) else [fetches]
     key = max(feed_dict, key=lambda k: np.size(feed_dict[k]))
-    images, total = feed_dict[key], 0.0
+    images, totals = feed_dict[key], np.zeros(1 + len(parts))
     for start in range(0, len(images), batch):
         part = images[start:start + batch]
-        total += float(sess.run(first, {**feed_dict, key: part})) * len(part)
-    mean = np.float32(total / len(images))
+        totals += np.array(sess.run([first, *parts], {**feed_dict, key: part}), float) * len(part)
+    mean, *means = np.float32(totals / len(images))
     if not isinstance(fetches, (list, tuple)):
-        return mean
+        return mean, means
     others = sess.run(rest, {**feed_dict, key: images[:batch], first: mean})
-    return [mean, *others]
+    return [mean, *others], means
 
 
 def summary_writers(logdir, graph, resumed_step=None):
@@ -111,7 +123,10 @@ class Run:
         self.kind, self.logdir, self.n_code, self.epochs = kind, logdir, n_code, epochs
         self.settings, self.restart, self.curve, self.show = settings, restart, curve, show
         self.steps = steps.Steps(total_batch, epochs=epochs)
-        self.note = record.loss_note(kind, settings)  # said after each validation loss
+        self.loss_note = record.loss_note(kind, settings)  # said after each validation loss
+        self.parts = []  # the cost's reported parts (model.report), found in `resume`
+        self.part_means = []  # of the parts, over the last set evaluated
+        self.part_sums = {}  # over this epoch's steps, by the part's summary tag
         self.checkpoint_bytes = None  # of the session's graph, known in the `with` block
         self.candidates = [] if restart else checkpoints.resumable(logdir, kind, n_code, settings)
         self.lock = lock.FolderLock(logdir)
@@ -161,15 +176,16 @@ class Run:
         self.rows = checkpoints.recorded_rows(self.logdir, self.start_epoch)
         if self.resume_from:
             self.recorded = record.load_config(self.logdir) or {}
-            note = record.resume_note(self.rows, self.recorded, self.settings)
+            note = record.resume_note(self.kind, self.rows, self.recorded, self.settings)
             if note:
                 print(note, file=sys.stderr)
-        record.write_record(self.logdir, self.rows)
+        record.write_record(self.logdir, self.kind, self.rows)
         self._save_config()
         if self.start_epoch >= self.epochs:
             print(f"{self.logdir} already holds {self.start_epoch} epochs (--epochs "
                   f"{self.epochs}); nothing to train. Use a larger --epochs to go on.",
                   file=sys.stderr)
+        self.parts = sess.graph.get_collection(model.REPORTED)
         self._epoch_started = time.time()
         return self.start_epoch
 
@@ -186,14 +202,39 @@ class Run:
         self.writers = summary_writers(self.logdir, self.sess.graph, resumed)
         return self.writers
 
-    def step_done(self, new_cost):
-        """A step is done: progress bar; Ctrl-C or a cost that is not a number ends the `with` here."""
+    def step_done(self, new_cost, summary=None):
+        """A step is done: progress bar; Ctrl-C or a cost that is not a number ends the `with` here.
+
+        summary: the step's training summary, whose train_<part> values (model.report) the
+        epoch's line shows beside the cost (`epoch_note`).
+        """
         self._steps_ended = time.time()
+        if summary is not None and self.parts:
+            for value in tf.Summary.FromString(summary).value:
+                name = value.tag.rsplit("/", 1)[-1]
+                self.part_sums[name] = self.part_sums.get(name, 0.0) + value.simple_value
         self.steps.step_done(new_cost)
 
+    @property
+    def epoch_note(self):
+        """What the epoch's line says after the cost: its reported parts' means over the epoch
+        (" (reconstruction 101.2, KL 24.3)"), or nothing where the cost has none."""
+        steps = max(self.steps.in_epoch, 1)
+        return _parts_said([(part, self.part_sums.get("train_" + _name(part), 0.0) / steps)
+                            for part in self.parts])
+
     def evaluate(self, fetches, feed_dict):
-        """sess.run(fetches, feed_dict) over a whole validation or test set, in batches (in_batches)."""
-        return in_batches(self.sess, fetches, feed_dict, self.EVAL_BATCH)
+        """sess.run(fetches, feed_dict) over a whole validation or test set, in batches (in_batches);
+        the cost's reported parts are measured over it too, for `note`."""
+        result, self.part_means = in_batches(self.sess, fetches, feed_dict, self.EVAL_BATCH,
+                                             self.parts)
+        return result
+
+    @property
+    def note(self):
+        """What the run says after a validation or test loss: the parts of the loss measured with
+        it, and what the loss is where it is not the lab's L2 of clean images."""
+        return _parts_said(list(zip(self.parts, self.part_means))) + self.loss_note
 
     def epoch_done(self, epoch, avg_cost, validation_loss, stage=record.WHOLE_NETWORK):
         """Records a finished, saved epoch and keeps the right checkpoints; stops here if asked."""
@@ -202,18 +243,18 @@ class Run:
                    val_loss=f"{validation_loss:.7g}", seconds=f"{now - self._epoch_started:.3f}",
                    train_seconds=f"{self._steps_ended - self._epoch_started:.3f}", stage=stage,
                    precision=self.settings.get("precision", "float32"),
-                   **record.epoch_settings(self.settings))
-        record.append_record(self.logdir, row)
+                   **record.epoch_settings(self.kind, self.settings))
+        record.append_record(self.logdir, self.kind, row)
         self.rows.append(row)
         self._save_config()
         checkpoints.retain(self.logdir)
-        self._epoch_started = now
+        self._epoch_started, self.part_sums = now, {}
         self.steps.check()
 
     def _save_config(self):
         """model_config.json: the run's settings now, and the epochs trained with each value."""
         record.save_config(self.logdir, self.kind, self.n_code, **self.settings,
-                           trained_with=record.trained_with(self.rows, self.recorded))
+                           trained_with=record.trained_with(self.kind, self.rows, self.recorded))
 
     def __enter__(self):
         """Stops first, writing nothing, where the graph would not fit in memory; then watches."""
@@ -241,7 +282,7 @@ class Run:
                 record.write_loss_curve(
                     self.logdir, self.rows, f"{self.kind.title.capitalize()} on "
                     f"{input_data.dataset_title(self.settings['dataset'], self.settings['data_dir'])}, "
-                    f"N_CODE={self.n_code}: loss by epoch", self.settings.get("loss", "l2"),
+                    f"N_CODE={self.n_code}: loss by epoch", self.kind, self.settings,
                     also=self.curve, show=self.show and not self.steps.stopped)
         except (OSError, tf.errors.OpError, figures.FigureError) as e:
             why = e.message if isinstance(e, figures.FigureError) else faults.write_problem(e)

@@ -89,7 +89,7 @@ def test_a_restart_that_windows_refuses_says_to_close_the_program(trained, tmp_p
 def test_a_record_open_in_excel_says_so(trained, tmp_path, monkeypatch):
     trained.copy(LOGDIR, tmp_path)
 
-    def in_use(logdir, row):  # Excel holds record.csv: a sharing violation (WinError 32)
+    def in_use(logdir, kind, row):  # Excel holds record.csv: a sharing violation (WinError 32)
         error = PermissionError(errno.EACCES, "The process cannot access the file because it is "
                                 "being used by another process", os.path.join(logdir, "record.csv"))
         error.winerror = 32
