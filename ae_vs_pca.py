@@ -16,7 +16,11 @@ training images:
   test images reconstructed at each epoch, one row per epoch;
 - for a 2-number code, the manifold: the decoder applied to a grid of codes
   over the region the test codes fill, beside those codes (slides "Manifold
-  learning").
+  learning");
+- past the slides, what each kind is known for (its kind's `pictures`): a
+  sparse autoencoder's hidden units as 28x28 tiles and the histogram of their
+  activations; a variational autoencoder's decoder on a grid of the prior's
+  quantiles (2-number codes) and on codes sampled from the prior.
 """
 
 import aelab.quiet_tensorflow  # TensorFlow starts without its start-up lines, in graph mode
@@ -26,6 +30,7 @@ from types import SimpleNamespace
 
 import matplotlib.pyplot as plt
 import numpy as np
+from scipy.stats import norm
 from sklearn.decomposition import PCA
 from sklearn.neighbors import KNeighborsClassifier
 
@@ -34,6 +39,9 @@ from aelab import cli, figures, input_data, reload
 sample_size = 10  # test images in the reconstruction figures
 n_neighbors = 5
 grid_size = 20    # decoded codes per side of the manifold mosaic
+prior_quantiles = (0.05, 0.95)  # a VAE's manifold: the prior's quantiles its grid spans
+n_samples = 10    # codes drawn from a VAE's prior, per side of their mosaic
+UNITS = "encoder/hidden/W"  # the sparse autoencoder's hidden units' weights (model.sparse_encoder)
 
 
 def parse_args(argv):
@@ -92,8 +100,7 @@ def manifold(method, labels, names, data):
     xs = np.linspace(low[0], high[0], grid_size)
     ys = np.linspace(high[1], low[1], grid_size)  # the top row of the mosaic is the highest code
     grid = np.array([[x, y] for y in ys for x in xs])
-    tiles = method.model.decode(grid).reshape(grid_size, grid_size, 28, 28)
-    mosaic = tiles.transpose(0, 2, 1, 3).reshape(grid_size * 28, grid_size * 28)
+    mosaic = figures.mosaic(method.model.decode(grid), grid_size, grid_size)
     fig, (codes_ax, images_ax) = plt.subplots(1, 2, figsize=(14, 7.4))
     figures.scatter_classes(codes_ax, method.test_codes, labels, names, size=3)
     figures.class_legend(codes_ax, below=True)
@@ -108,6 +115,68 @@ def manifold(method, labels, names, data):
         ax.set_aspect(step[0] / step[1])
     fig.suptitle(f"The manifold of {method.label}: which codes make which images")
     return fig
+
+
+def hidden_units(model, images, data):
+    """A sparse autoencoder's hidden units, each as the 28x28 image of its weights (the input
+    that drives it most, at a fixed norm), and the histograms of their activations on images."""
+    weights = model.weights(UNITS).T  # one row per unit
+    columns = int(np.ceil(np.sqrt(len(weights))))
+    rows = -(-len(weights) // columns)
+    tiles = np.full((rows * columns, 784), np.nan)  # NaN: the empty places, drawn white
+    tiles[:len(weights)] = weights / np.abs(weights).max(axis=1, keepdims=True)
+    framed = np.pad(tiles.reshape(-1, 28, 28), ((0, 0), (1, 1), (1, 1)), constant_values=np.nan)
+    picture = framed.reshape(rows, columns, 30, 30).transpose(0, 2, 1, 3).reshape(rows * 30, -1)
+    units, ax = plt.subplots(figsize=(9, 9 * rows / columns + 0.6))
+    ax.imshow(picture, cmap="RdBu_r", vmin=-1, vmax=1)
+    ax.set_axis_off()
+    ax.set_title(f"The {len(weights)} hidden units of the {model.label}: each unit's weights "
+                 "(red +, blue -)", fontsize=10)
+    activations = model.encode(images)
+    histograms, (each, means) = plt.subplots(1, 2, figsize=(12, 4.5))
+    each.hist(activations.ravel(), bins=50, log=True, color="tab:blue")
+    each.set(xlabel="activation", ylabel="unit-image pairs (log scale)",
+             title=f"Every hidden unit on every {data} test image")
+    means.hist(activations.mean(axis=0), bins=40, color="tab:orange")
+    target = model.config.get("sparsity_target")
+    if model.config.get("penalty", "kl") == "kl" and target is not None:
+        means.axvline(target, color="black", linestyle="--", label=f"target rho = {target:g}")
+        means.legend()
+    means.set(xlabel="mean activation over the test images", ylabel="hidden units",
+              title="Each hidden unit's mean activation")
+    histograms.suptitle(f"How sparse the codes of the {model.label} are: mean activation "
+                        f"{activations.mean():.4f}")
+    return [(units, "sparse_units"), (histograms, "sparse_activations")]
+
+
+def prior_samples(model, images, data):
+    """A VAE's decoder on its prior: for a 2-number code, on a grid of the prior's quantiles
+    (the Keras blog's manifold), and for any code, on codes drawn from N(0, I)."""
+    drawn = np.random.RandomState(0).standard_normal((n_samples ** 2, model.n_code))
+    panels = [(figures.mosaic(model.decode(drawn), n_samples, n_samples),
+               f"{n_samples ** 2} codes drawn from the prior N(0, I), decoded")]
+    if model.n_code == 2:
+        z = norm.ppf(np.linspace(*prior_quantiles, grid_size))  # equal steps of probability
+        grid = np.array([[x, y] for y in z[::-1] for x in z])  # top row: the highest code
+        panels.insert(0, (figures.mosaic(model.decode(grid), grid_size, grid_size),
+                          f"the decoder on a {grid_size} x {grid_size} grid of the prior's "
+                          f"quantiles {prior_quantiles[0]:g} to {prior_quantiles[1]:g}"))
+    fig, axes = plt.subplots(1, len(panels), figsize=(7 * len(panels), 7.4), squeeze=False)
+    for ax, (picture, title) in zip(axes[0], panels):
+        ax.imshow(picture, cmap="gray", vmin=0, vmax=1)
+        ax.set_title(title, fontsize=10)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    if model.n_code == 2:  # the grid's codes at a few of its tiles
+        ticks = [0, grid_size // 2, grid_size - 1]
+        axes[0][0].set_xticks([28 * i + 14 for i in ticks], [f"{z[i]:.2f}" for i in ticks])
+        axes[0][0].set_yticks([28 * i + 14 for i in ticks], [f"{z[::-1][i]:.2f}" for i in ticks])
+    fig.suptitle(f"What the {model.label} makes of codes from its prior ({data}-trained)")
+    return [(fig, "vae_prior")]
+
+
+# The figures a kind is known for (kinds.Kind.pictures), each (model, test images, data) -> [(figure, name)]
+PICTURES = {"units": hidden_units, "prior": prior_samples}
 
 
 def main(argv=None):
@@ -153,6 +222,8 @@ def main(argv=None):
         outputs.append((by_epoch, "ae_vs_pca_epochs"))
     if last.n_code == 2:
         outputs.append((manifold(ae, test.labels, names, data), "ae_vs_pca_manifold"))
+    for picture in last.kind.pictures:  # a sparse model's units, a VAE's prior
+        outputs += PICTURES[picture](last, test.images, data)
     figures.finish_figures([(fig, reload.figure_path(last, name, args.save_dir))
                             for fig, name in outputs],
                            save=args.save_dir is not None, no_show=args.no_show)

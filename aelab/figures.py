@@ -136,6 +136,12 @@ def image_rows(rows, title, signed=False):
     return fig
 
 
+def mosaic(images, n_rows, n_cols):
+    """n_rows x n_cols images of 784 pixels as one (28 n_rows, 28 n_cols) picture, row by row."""
+    tiles = np.reshape(images, (n_rows, n_cols, 28, 28))
+    return tiles.transpose(0, 2, 1, 3).reshape(n_rows * 28, n_cols * 28)
+
+
 def in_2d(codes, like=None):
     """Codes as 2-D points: as they are when 2-wide, else projected on two principal components.
 

@@ -62,6 +62,11 @@ class Kind:
     validation loss come from; measure: (config) -> what its loss curve's
     axis says it plots.
 
+    For the reload scripts: pictures: the figures ae_vs_pca.py draws of it
+    beyond every kind's ("units": the hidden units as 28x28 tiles and the
+    histogram of their activations; "prior": the decoder on the prior's
+    quantiles and on samples from it).
+
     Contract of build (and score): the output is a tf.nn.sigmoid op of shape
     (batch, 784), and it depends on x only through code, so that feeding code
     decodes (aelab/reload.py); the code is what the reload scripts draw (a
@@ -82,6 +87,7 @@ class Kind:
     layerwise: bool = False
     losses: Callable = lab_losses
     measure: Callable = loss_label
+    pictures: tuple = ()
 
     def default_logdir(self, n_code):
         """A run's folder when --logdir does not name one: mnist_autoencoder_hidden=2_logs, say."""
@@ -212,7 +218,7 @@ def sparsity(config):
 SPARSE_AUTOENCODER = register(Kind(
     "sparse_autoencoder", "sparse autoencoder", "sparse_autoencoder_mnist.py",
     "sparse_mnist_autoencoder_logs", build_sparse, learns={"loss": "l2", "penalty": "kl"},
-    details=sparsity, losses=sparse_losses,
+    details=sparsity, losses=sparse_losses, pictures=("units",),
     trained_with={"sparsity_weight": ("at sparsity weight {}", "at {}"),
                   "sparsity_target": ("at sparsity target {}", "at {}")},
     measure=lambda config: loss_label(config) + " + weight x sparsity penalty"))
@@ -251,5 +257,5 @@ VARIATIONAL_AUTOENCODER = register(Kind(
     "variational_autoencoder", "variational autoencoder", "variational_autoencoder_mnist.py",
     "vae_mnist_hidden={n_code}_logs", build_vae, learns={"loss": "negative ELBO"},
     architecture={"encoder_hidden": 2, "decoder_hidden": 2}, score=score_vae,
-    trained_with={"beta": ("at beta {}", "at {}")}, losses=vae_losses,
+    trained_with={"beta": ("at beta {}", "at {}")}, losses=vae_losses, pictures=("prior",),
     details=lambda config: [] if config.get("beta", 1.0) == 1.0 else [f"beta {config['beta']:g}"]))

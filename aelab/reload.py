@@ -1,4 +1,4 @@
-"""Rebuilding a trained deep or denoising autoencoder from its checkpoint alone.
+"""Rebuilding a trained autoencoder of any kind (aelab/kinds.py) from its checkpoint alone.
 
 `load(path)` accepts what a user is likely to type: a checkpoint prefix
 (`.../model-checkpoint-0980-539000`), a run folder (its latest checkpoint), or
@@ -155,8 +155,18 @@ class Autoencoder:
         return self._run(self.output, self.x, images)
 
     def decode(self, codes):
-        """(N, n_code) codes -> (N, 784) images: the decoder alone, fed the codes."""
+        """(N, n_code) codes -> (N, 784) images: the decoder alone, fed the codes.
+
+        Feeds the kind's code tensor, which its inference graph reaches the output
+        through (kinds.Kind's contract): a VAE's mean, a convolutional code.
+        """
         return self._run(self.output, self.code, np.asarray(codes, np.float32))
+
+    def weights(self, name):
+        """The trained values of the model's variable `name` ("encoder/hidden/W"), as NumPy."""
+        with self.graph.as_default():
+            variable, = [v for v in tf.global_variables() if v.op.name == name]
+        return self.sess.run(variable)
 
 
 def add_figure_arguments(parser):
