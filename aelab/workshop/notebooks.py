@@ -23,6 +23,9 @@ from aelab.workshop.todos import TODOS
 CLASS_EPOCHS = 20  # what the instructor notes recommend: the slides' 1000 take hours on a laptop
 DEEP_LOGDIR = kinds.AUTOENCODER.default_logdir(2)
 DENOISING_LOGDIR = kinds.DENOISING_AUTOENCODER.default_logdir(2)
+CONV_LOGDIR = kinds.CONV_AUTOENCODER.default_logdir(2)
+SPARSE_LOGDIR = kinds.SPARSE_AUTOENCODER.default_logdir(256)
+VAE_LOGDIR = kinds.VARIATIONAL_AUTOENCODER.default_logdir(2)
 
 # A part of the lab: the key its TODOs name (source.Todo.part), its notebook, its Korean and
 # English titles, its Commands ({epochs} and {options} come from the settings cell), and its
@@ -57,7 +60,30 @@ PARTS = (
                   "원본 / 손상된 이미지 / 재구성 이미지, 그리고 손상이 코드를 얼마나 옮기는지 / original, "
                   "corrupted and reconstructed images, and how far the damage moves the codes")]),
     Part("beyond", "4_beyond_the_slides.ipynb", "슬라이드 너머: 합성곱, 희소, 변분 오토인코더",
-         "Past the slides: convolutional, sparse and variational autoencoders", [],
+         "Past the slides: convolutional, sparse and variational autoencoders",
+         [Command("conv_autoencoder_mnist.py", "2 --epochs {epochs} {options}",
+                  "python conv_autoencoder_mnist.py 2",
+                  "deep autoencoder 와 같은 줄들 (합성곱이라 epoch 이 더 오래 걸립니다) / the deep "
+                  "autoencoder's lines (a convolution's epochs take longer)"),
+          Command("ae_vs_pca.py", CONV_LOGDIR, f"python ae_vs_pca.py {CONV_LOGDIR}",
+                  "PCA 와 비교한 표, 코드 분포, 재구성 이미지, 매니폴드 / the table against PCA, the "
+                  "codes, the reconstructions and the manifold"),
+          Command("sparse_autoencoder_mnist.py", "--epochs {epochs} {options}",
+                  "python sparse_autoencoder_mnist.py",
+                  "epoch 마다 cost 와 은닉 유닛의 평균 활성값 / per epoch the cost and the hidden "
+                  "units' mean activation"),
+          Command("ae_vs_pca.py", SPARSE_LOGDIR, f"python ae_vs_pca.py {SPARSE_LOGDIR}",
+                  "PCA 와 비교한 표, 28x28 타일로 그린 은닉 유닛과 활성값 히스토그램 / the table against "
+                  "PCA, the hidden units drawn as 28x28 tiles and the histogram of their "
+                  "activations"),
+          Command("variational_autoencoder_mnist.py", "2 --epochs {epochs} {options}",
+                  "python variational_autoencoder_mnist.py 2",
+                  "epoch 마다 cost (음의 ELBO) 와 그 두 부분, 재구성과 KL / per epoch the cost (the "
+                  "negative ELBO) and its two parts, the reconstruction and the KL"),
+          Command("ae_vs_pca.py", VAE_LOGDIR, f"python ae_vs_pca.py {VAE_LOGDIR}",
+                  "클래스별 색의 테스트 코드, 사전분포의 분위수 격자에서 디코딩한 매니폴드, 사전분포에서 "
+                  "뽑은 이미지 / the test codes coloured by class, the manifold decoded from a grid "
+                  "of the prior's quantiles, images sampled from the prior")],
          ("슬라이드 다음 단계의 실습입니다: 슬라이드에는 없는 세 모델을 슬라이드와 같은 방식 (그래프, "
           "세션, epoch 마다 같은 줄) 으로 학습합니다.",
           "A lab past the slides: three models the slides do not train, trained in the slides' "
@@ -143,11 +169,12 @@ def build(part, data=None):
             f"{todo_list}` at a command prompt."),
         v4.new_code_cell(f"%run -m aelab.workshop check --todo {todo_list}"),
     ]
+    said = ("명령 프롬프트에서는", "at a command prompt") if part.lead else ("슬라이드의 명령", "the slides' command")
     for script, arguments, command, shows in commands:
         trains = "{epochs}" in arguments
         cells += [
             v4.new_markdown_cell(
-                f"## 실행 / Run: `{script}`\n\n슬라이드의 명령 / the slides' command: `{command}`.\n\n"
+                f"## 실행 / Run: `{script}`\n\n{said[0]} / {said[1]}: `{command}`.\n\n"
                 f"보이는 것 / what shows: {shows}." + (
                     "\n\n멈추려면 ■ (Ctrl-C 와 같습니다); 같은 셀을 다시 실행하면 이어서 학습합니다. / "
                     "■ stops it, as Ctrl-C does; running the cell again resumes." if trains else "")),
