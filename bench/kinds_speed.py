@@ -54,7 +54,7 @@ def parse_args(argv):
                         help="untimed steps of the Keras peers first (default: 30; ours warm up "
                              "with a first epoch of --steps steps)")
     parser.add_argument("--rounds", type=int, default=3,
-                        help="interleaved rounds; medians are reported (default: 3)")
+                        help="interleaved rounds; medians are reported (default: 3; 0 to skip)")
     parser.add_argument("--peers", default=DEFAULT_PEERS, metavar="DIR",
                         help="folder of the deep autoencoder's Keras peer, keras_model_fit.py "
                              "(default: %(default)s)")
@@ -135,16 +135,17 @@ def quality(args):
 
 def main(argv=None):
     args = parse_args(argv)
-    times = speed(args)
-    losses, tested = quality(args) if args.quality_epochs else (None, 0)
     version = importlib.metadata.version("tensorflow")
-    print(f"\nThe models past the slides, batch {BATCH}: {cpu_name()}, {os.cpu_count()} cores, "
-          f"TensorFlow {version}, Keras {importlib.metadata.version('keras')}; medians of "
-          f"{args.rounds} interleaved rounds of {args.steps} steps")
-    print(f"{'':<22}{'ours ms/step':>13}{'Keras ms/step':>15}   ours / Keras")
-    for name, (ours, keras) in times.items():
-        ratio = f"{ours / keras:.2f}x" if keras else "(no peer)"
-        print(f"{name:<22}{ours:>13.2f}{keras or float('nan'):>15.2f}   {ratio}")
+    print(f"The models past the slides, batch {BATCH}: {cpu_name()}, {os.cpu_count()} cores, "
+          f"TensorFlow {version}, Keras {importlib.metadata.version('keras')}", flush=True)
+    if args.rounds:
+        times = speed(args)
+        print(f"\nStep time, medians of {args.rounds} interleaved rounds of {args.steps} steps")
+        print(f"{'':<22}{'ours ms/step':>13}{'Keras ms/step':>15}   ours / Keras")
+        for name, (ours, keras) in times.items():
+            ratio = f"{ours / keras:.2f}x" if keras else "(no peer)"
+            print(f"{name:<22}{ours:>13.2f}{keras or float('nan'):>15.2f}   {ratio}", flush=True)
+    losses, tested = quality(args) if args.quality_epochs else (None, 0)
     if losses:
         epochs = f"{args.quality_epochs} epoch{'s' * (args.quality_epochs != 1)}" + (
             f" of {args.quality_steps} steps" if args.quality_steps else "")
