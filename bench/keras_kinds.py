@@ -10,8 +10,8 @@ Keras user would write it, with the same batch (100), optimiser and loss:
   dense 7*7*64, batch norm, ReLU -> transposed conv 3x3 stride 2 to 32, batch
   norm, ReLU -> transposed conv 3x3 stride 2 to 1, sigmoid; each image's L2
   distance, Adam 0.001;
-- sparse: 784-256-784 sigmoid, the squared error plus beta times the KL
-  divergence of rho from each hidden unit's mean activation over the batch
+- sparse: 784-256-784 sigmoid, each image's L2 distance plus beta times the
+  KL divergence of rho from each hidden unit's mean activation over the batch
   (rho 0.05, beta 3), Adam 0.001;
 - vae: 784-512-256 ReLU -> mean and log-variance (N_CODE each) -> z = mean +
   exp(log_var / 2) * eps -> 256-512 ReLU -> 784 logits; each image's
@@ -83,7 +83,7 @@ def sparse(n_code):
         """Adds beta * sum_j KL(rho || rho_hat_j) to the loss; passes its input on."""
 
         def call(self, hidden):
-            rho_hat = ops.mean(hidden, axis=0)
+            rho_hat = ops.clip(ops.mean(hidden, axis=0), 1e-6, 1 - 1e-6)
             self.add_loss(BETA * ops.sum(RHO * ops.log(RHO / rho_hat)
                                          + (1 - RHO) * ops.log((1 - RHO) / (1 - rho_hat))))
             return hidden
@@ -91,7 +91,7 @@ def sparse(n_code):
     images = keras.Input((784,))
     hidden = SparsityPenalty()(layers.Dense(256, activation="sigmoid")(images))
     output = layers.Dense(784, activation="sigmoid")(hidden)
-    return keras.Model(images, output), lambda x, out: ops.mean(ops.square(out - x), axis=-1)
+    return keras.Model(images, output), l2_per_image
 
 
 def vae(n_code):
