@@ -123,7 +123,7 @@ def train(args, model):
                     avg_cost += new_cost / total_batch
                     run.step_done(new_cost, train_summary)  # progress; Ctrl-C or NaN ends the `with`
                 print("Epoch:", "%04d" % (epoch + 1), "cost =", "{:.9f}".format(avg_cost)
-                      + run.epoch_note)  # the cost's parts, where it has some (a VAE's KL)
+                      + run.parts.epoch_note)  # the cost's parts, where it has some (a VAE's KL)
                 validation_loss, in_im, out_im, val_summary = run.evaluate(  # in batches
                     [eval_op, in_im_op, out_im_op, val_summary_op],
                     feed_dict={x: mnist.validation.images, phase_train: False})
@@ -178,7 +178,11 @@ def parse_args(argv, kind=kinds.AUTOENCODER, shape="784-1000-500-250-N_CODE", op
                                         "0.25 and 0.4)"))
     if options:
         options(group)
-    stacking.add_pretrain_arguments(parser)
+    if kind.layerwise:
+        stacking.add_pretrain_arguments(parser)
+    else:  # not in its help; refused below in one line
+        parser.add_argument("--pretrain", default="none", help=argparse.SUPPRESS)
+        parser.set_defaults(pretrain_epochs=stacking.PRETRAIN_EPOCHS)
     figures.add_figure_arguments(parser, f"DIR/{record.LOSS_CURVE_FILE}")
     args = parser.parse_args(argv)
     args.kind = corrupted if corrupted and args.corruption is not None else kind

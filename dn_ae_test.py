@@ -15,6 +15,12 @@ to where the clean ones lie). Given a plain deep autoencoder's checkpoint as
 well, its reconstructions and codes of the same damaged images come beside:
 
     python dn_ae_test.py dn_mnist_autoencoder_hidden=2_logs mnist_autoencoder_hidden=2_logs
+
+The convolutional denoising autoencoder (conv_autoencoder_mnist.py
+--corruption NU) reloads the same way, beside a plain convolutional one or a
+deep one:
+
+    python dn_ae_test.py dn_conv_mnist_autoencoder_hidden=2_logs conv_mnist_autoencoder_hidden=2_logs
 """
 
 import aelab.quiet_tensorflow  # TensorFlow starts without its start-up lines, in graph mode
@@ -27,6 +33,8 @@ import numpy as np
 from aelab import argtypes, cli, figures, input_data, kinds, reload
 
 sample_size = 10  # test images shown
+DENOISERS = (kinds.DENOISING_AUTOENCODER, kinds.CONV_DENOISING_AUTOENCODER)
+PLAIN = (kinds.AUTOENCODER, kinds.CONV_AUTOENCODER)
 shown_pairs = 300  # test images whose clean and corrupted codes are joined in the code figure
 
 
@@ -39,8 +47,9 @@ def parse_args(argv):
                              "checkpoint prefix such as DIR/model-checkpoint-0005-2750, or one of "
                              "its .index/.meta/.data files")
     parser.add_argument("plain", metavar="PLAIN_CHECKPOINT", nargs="?", default=None,
-                        help="optionally, a plain deep autoencoder (autoencoder_mnist.py) to "
-                             "compare on the same corrupted images")
+                        help="optionally, a plain deep or convolutional autoencoder "
+                             "(autoencoder_mnist.py, conv_autoencoder_mnist.py) to compare on "
+                             "the same corrupted images")
     parser.add_argument("--corruption", "--drop-prob", dest="corruption", type=argtypes.probability,
                         default=None, metavar="NU",
                         help="share of the pixels zeroed (default: the level the model was "
@@ -84,8 +93,8 @@ def codes_figure(panels, labels, names):
 
 def main(argv=None):
     args = parse_args(argv)
-    denoiser = reload.load(args.checkpoint, expect=(kinds.DENOISING_AUTOENCODER,))
-    plain = args.plain and reload.load(args.plain, expect=(kinds.AUTOENCODER,))
+    denoiser = reload.load(args.checkpoint, expect=DENOISERS)
+    plain = args.plain and reload.load(args.plain, expect=PLAIN)
     models = (denoiser, plain) if plain else (denoiser,)
     input_data.use_recorded_data(args, denoiser.config)
     mnist = input_data.read_data_sets(args.data_dir, dataset=args.dataset,
@@ -118,7 +127,7 @@ def main(argv=None):
         panels.append((f"{m.label}: moved {shift:.2f} of the spread", codes, damaged))
 
     fig = figures.image_rows([(label, images[:sample_size]) for label, images in rows],
-                             f"Denoising autoencoder, N_CODE={denoiser.n_code}: filling in "
+                             f"{denoiser.kind.title.capitalize()}, N_CODE={denoiser.n_code}: filling in "
                              f"missing pixels of {input_data.dataset_title(args.dataset, args.data_dir)} "
                              f"test images")
     names = input_data.CLASS_NAMES[input_data.dataset_shown(args.dataset, args.data_dir)]

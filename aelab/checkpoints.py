@@ -91,6 +91,12 @@ def set_aside(prefix):
         os.replace(path, path + ".damaged")
 
 
+def _trained_by(kind):
+    """The script that trains kind, with the kind's title where the script trains others too."""
+    shared = [other for other in kinds.REGISTRY.values() if other.script == kind.script]
+    return f"{kind.script} ({kind.title})" if len(shared) > 1 else kind.script
+
+
 def resumable(logdir, kind, n_code, settings):
     """The checkpoints a run may resume from, oldest first; LabError if the folder holds another run.
 
@@ -105,9 +111,9 @@ def resumable(logdir, kind, n_code, settings):
     except ValueError as e:
         raise LabError(str(e)) from None
     if config is None or (config["model"], config["n_code"]) != (kind.name, n_code):
-        held = (f"a run of {kinds.get(config['model']).script} with N_CODE {config['n_code']}"
-                if config else "checkpoints of an unknown model")
-        raise LabError(f"{logdir} holds {held}, not of {kind.script} with N_CODE "
+        held = (f"a run of {_trained_by(kinds.get(config['model']))} with N_CODE "
+                f"{config['n_code']}" if config else "checkpoints of an unknown model")
+        raise LabError(f"{logdir} holds {held}, not of {_trained_by(kind)} with N_CODE "
                        f"{n_code}; choose another --logdir, or --restart to move that run aside")
     learns = kind.learns
     differ = {key: config.get(key, learns[key]) for key in learns

@@ -82,14 +82,21 @@ def finish_figure(fig, default_path, save=None, no_show=False):
 
 
 def loss_curve(epochs, train_costs, val_losses, title, stages=None,
-               ylabel="mean per-image L2 error", marks=None):
+               ylabel="mean per-image L2 error", marks=None, parts=None):
     """The slides' loss curve: training cost and validation loss against epoch.
 
     stages: optional name of each epoch's training stage; marks: what to mark
     where it changes (default: the stages), with a dotted line and the name.
-    ylabel: what the loss measures.
+    ylabel: what the loss measures; parts: {name: (training values, validation
+    values)} of the cost's parts (a VAE's reconstruction and KL), drawn below
+    on a log scale.
     """
-    fig, ax = plt.subplots(figsize=(7, 4.5))
+    if parts:
+        fig, (ax, below) = plt.subplots(2, 1, figsize=(7, 7.5), sharex=True,
+                                        gridspec_kw=dict(height_ratios=[3, 2]))
+        _draw_parts(below, epochs, parts)
+    else:
+        fig, ax = plt.subplots(figsize=(7, 4.5))
     marker = "o" if len(epochs) < 30 else None
     layered = bool(stages) and len(set(stages)) > 1
     marks = marks or stages
@@ -108,7 +115,22 @@ def loss_curve(epochs, train_costs, val_losses, title, stages=None,
     ax.set_title(title)
     ax.grid(True, alpha=0.3)
     ax.legend()
+    if parts:
+        ax.set_xlabel("")  # the parts' axes below say it
     return fig
+
+
+def _draw_parts(ax, epochs, parts):
+    """Each part's training (solid) and validation (dashed) values by epoch, in its own colour."""
+    colours = plt.get_cmap("tab10")
+    for k, (name, (train, val)) in enumerate(parts.items()):
+        ax.plot(epochs, train, color=colours(k + 2), label=f"{name} (training)")
+        ax.plot(epochs, val, color=colours(k + 2), linestyle="--", label=f"{name} (validation)")
+    ax.set_yscale("log")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("the cost's parts")
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=8)
 
 
 def image_rows(rows, title, signed=False):

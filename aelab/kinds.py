@@ -60,17 +60,19 @@ class Kind:
     layerwise: --pretrain layerwise applies (the dense autoencoders' layers);
     losses: (args) -> (loss, evaluate), the model.py functions its cost and its
     validation loss come from; measure: (config) -> what its loss curve's
-    axis says it plots.
+    axis says it plots; reports: the names of its cost's parts (model.report),
+    printed beside the cost, kept in record.csv and drawn below the curve.
 
     For the reload scripts: pictures: the figures ae_vs_pca.py draws of it
     beyond every kind's ("units": the hidden units as 28x28 tiles and the
     histogram of their activations; "prior": the decoder on the prior's
     quantiles and on samples from it).
 
-    Contract of build (and score): the output is a tf.nn.sigmoid op of shape
-    (batch, 784), and it depends on x only through code, so that feeding code
-    decodes (aelab/reload.py); the code is what the reload scripts draw (a
-    VAE's: the mean of q(z|x)).
+    Contract of build (and score): the output is (batch, 784), a tf.nn.sigmoid
+    op wherever the kind may train on --loss cross-entropy (model.cross_entropy
+    reads its logits; every kind but the linear one); it depends on x only
+    through code, so that feeding code decodes (aelab/reload.py); the code is
+    what the reload scripts draw (a VAE's: the mean of q(z|x)).
     """
 
     name: str
@@ -88,6 +90,7 @@ class Kind:
     losses: Callable = lab_losses
     measure: Callable = loss_label
     pictures: tuple = ()
+    reports: tuple = ()
 
     def default_logdir(self, n_code):
         """A run's folder when --logdir does not name one: mnist_autoencoder_hidden=2_logs, say."""
@@ -219,6 +222,7 @@ SPARSE_AUTOENCODER = register(Kind(
     "sparse_autoencoder", "sparse autoencoder", "sparse_autoencoder_mnist.py",
     "sparse_mnist_autoencoder_logs", build_sparse, learns={"loss": "l2", "penalty": "kl"},
     details=sparsity, losses=sparse_losses, pictures=("units",),
+    reports=("reconstruction", "penalty", "mean activation"),
     trained_with={"sparsity_weight": ("at sparsity weight {}", "at {}"),
                   "sparsity_target": ("at sparsity target {}", "at {}")},
     measure=lambda config: loss_label(config) + " + weight x sparsity penalty"))
@@ -258,4 +262,5 @@ VARIATIONAL_AUTOENCODER = register(Kind(
     "vae_mnist_hidden={n_code}_logs", build_vae, learns={"loss": "negative ELBO"},
     architecture={"encoder_hidden": 2, "decoder_hidden": 2}, score=score_vae,
     trained_with={"beta": ("at beta {}", "at {}")}, losses=vae_losses, pictures=("prior",),
+    reports=("reconstruction", "KL"),
     details=lambda config: [] if config.get("beta", 1.0) == 1.0 else [f"beta {config['beta']:g}"]))

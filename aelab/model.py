@@ -100,6 +100,10 @@ def layer(input, weight_shape, bias_shape, phase_train):
 def encoder(x, n_code, phase_train, hidden=ENCODER_HIDDEN):
     """784 -> 1000 -> 500 -> 250 -> n_code.
 
+    Always ends in its code layer (sigmoid of batch norm, scope "encoder/code"):
+    a model with another head builds its own encoder (a VAE's mean and
+    log-variance: `vae_encoder`).
+
     Args:
       x: (batch, 784) float32 images.
       n_code: size of the code.

@@ -35,9 +35,16 @@ def trained_with_of(kind):
     return dict([learning_rate, batch_size, *kind.trained_with.items(), data])
 
 
+def part_columns(kind):
+    """{part: (its training column, its validation column)} of kind's reported cost parts."""
+    return {part: (f"train_{part.replace(' ', '_')}", f"val_{part.replace(' ', '_')}")
+            for part in kind.reports}
+
+
 def fields(kind):
     """record.csv's columns for a run of kind."""
-    return RECORD_FIELDS + list(trained_with_of(kind))
+    return (RECORD_FIELDS + list(trained_with_of(kind))
+            + [column for columns in part_columns(kind).values() for column in columns])
 
 
 def settings(args, kind, more):
@@ -200,8 +207,10 @@ def write_loss_curve(logdir, rows, title, kind, settings, also=None, show=False)
                if len({r.get(key) for r in rows if r.get(key)}) > 1]
     marks = [", ".join([stage] + [f"{key.replace('_', ' ')} {os.path.basename(r.get(key) or '?')}"
                                   for key in changed]) for stage, r in zip(stages, rows)]
+    parts = {part: [[float(r.get(column) or "nan") for r in rows] for column in columns]
+             for part, columns in part_columns(kind).items()}
     fig = figures.loss_curve([int(r["epoch"]) for r in rows], *costs, title, stages,
-                             kind.measure(settings), marks)
+                             kind.measure(settings), marks, parts)
     try:
         figures.save_figure(fig, os.path.join(logdir, LOSS_CURVE_FILE))
         if also:

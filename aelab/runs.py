@@ -17,18 +17,7 @@ import time
 import numpy as np
 import tensorflow.compat.v1 as tf
 
-from aelab import checkpoints, faults, figures, input_data, lock, model, record, steps
-
-
-def _name(part):
-    """A reported part's name (model.report): "KL", "mean_activation"."""
-    return part.op.name.rsplit("/", 1)[-1]
-
-
-def _parts_said(values):
-    """" (reconstruction 101.2, KL 24.3)" of [(part tensor, value)]; "" for none."""
-    said = ", ".join(f"{_name(part).replace('_', ' ')} {value:.6g}" for part, value in values)
-    return f" ({said})" if said else ""
+from aelab import checkpoints, faults, figures, input_data, lock, record, reported, steps
 
 
 def add_run_arguments(parser, kind, n_code_name):
@@ -124,9 +113,7 @@ class Run:
         self.settings, self.restart, self.curve, self.show = settings, restart, curve, show
         self.steps = steps.Steps(total_batch, epochs=epochs)
         self.loss_note = record.loss_note(kind, settings)  # said after each validation loss
-        self.parts = []  # the cost's reported parts (model.report), found in `resume`
-        self.part_means = []  # of the parts, over the last set evaluated
-        self.part_sums = {}  # over this epoch's steps, by the part's summary tag
+        self.parts = reported.Parts(kind)  # the cost's parts (a VAE's KL), said beside it
         self.checkpoint_bytes = None  # of the session's graph, known in the `with` block
         self.candidates = [] if restart else checkpoints.resumable(logdir, kind, n_code, settings)
         self.lock = lock.FolderLock(logdir)
@@ -185,7 +172,7 @@ class Run:
             print(f"{self.logdir} already holds {self.start_epoch} epochs (--epochs "
                   f"{self.epochs}); nothing to train. Use a larger --epochs to go on.",
                   file=sys.stderr)
-        self.parts = sess.graph.get_collection(model.REPORTED)
+        self.parts.find(sess.graph)
         self._epoch_started = time.time()
         return self.start_epoch
 
@@ -205,36 +192,24 @@ class Run:
     def step_done(self, new_cost, summary=None):
         """A step is done: progress bar; Ctrl-C or a cost that is not a number ends the `with` here.
 
-        summary: the step's training summary, whose train_<part> values (model.report) the
-        epoch's line shows beside the cost (`epoch_note`).
+        summary: the step's training summary, with the cost's parts (reported.Parts).
         """
         self._steps_ended = time.time()
-        if summary is not None and self.parts:
-            for value in tf.Summary.FromString(summary).value:
-                name = value.tag.rsplit("/", 1)[-1]
-                self.part_sums[name] = self.part_sums.get(name, 0.0) + value.simple_value
+        self.parts.step(summary)
         self.steps.step_done(new_cost)
-
-    @property
-    def epoch_note(self):
-        """What the epoch's line says after the cost: its reported parts' means over the epoch
-        (" (reconstruction 101.2, KL 24.3)"), or nothing where the cost has none."""
-        steps = max(self.steps.in_epoch, 1)
-        return _parts_said([(part, self.part_sums.get("train_" + _name(part), 0.0) / steps)
-                            for part in self.parts])
 
     def evaluate(self, fetches, feed_dict):
         """sess.run(fetches, feed_dict) over a whole validation or test set, in batches (in_batches);
         the cost's reported parts are measured over it too, for `note`."""
-        result, self.part_means = in_batches(self.sess, fetches, feed_dict, self.EVAL_BATCH,
-                                             self.parts)
+        result, self.parts.means = in_batches(self.sess, fetches, feed_dict, self.EVAL_BATCH,
+                                              self.parts.tensors)
         return result
 
     @property
     def note(self):
-        """What the run says after a validation or test loss: the parts of the loss measured with
-        it, and what the loss is where it is not the lab's L2 of clean images."""
-        return _parts_said(list(zip(self.parts, self.part_means))) + self.loss_note
+        """What the run says after a validation or test loss: the cost's parts measured with it,
+        and what the loss is where it is not the lab's L2 of clean images."""
+        return self.parts.note + self.loss_note
 
     def epoch_done(self, epoch, avg_cost, validation_loss, stage=record.WHOLE_NETWORK):
         """Records a finished, saved epoch and keeps the right checkpoints; stops here if asked."""
@@ -243,12 +218,12 @@ class Run:
                    val_loss=f"{validation_loss:.7g}", seconds=f"{now - self._epoch_started:.3f}",
                    train_seconds=f"{self._steps_ended - self._epoch_started:.3f}", stage=stage,
                    precision=self.settings.get("precision", "float32"),
-                   **record.epoch_settings(self.kind, self.settings))
+                   **record.epoch_settings(self.kind, self.settings), **self.parts.row())
         record.append_record(self.logdir, self.kind, row)
         self.rows.append(row)
         self._save_config()
         checkpoints.retain(self.logdir)
-        self._epoch_started, self.part_sums = now, {}
+        self._epoch_started = now
         self.steps.check()
 
     def _save_config(self):

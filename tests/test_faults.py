@@ -394,6 +394,7 @@ def test_which_checkpoints_each_reload_script_takes(trained, tmp_path):
     assert "denoising autoencoder, epoch 1" in taken.stdout  # any autoencoder of the kit
     (tmp_path / "empty").mkdir()
     nothing = run_main("dn_ae_test.py", tmp_path / "empty" / "run", cwd=tmp_path, check=False)
-    assert last_line(nothing).endswith("train one first with denoising_autoencoder_mnist.py")
+    assert last_line(nothing).endswith(
+        "train one first with denoising_autoencoder_mnist.py or conv_autoencoder_mnist.py")
     with open(trained.denoising("record.csv"), newline="") as f:
         assert [row["epoch"] for row in csv.DictReader(f)] == ["1"]

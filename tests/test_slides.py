@@ -119,7 +119,7 @@ def test_deep_autoencoder_has_the_slides_blocks_model_and_loop_in_order():
         "feed_dict={x: minibatch_x, phase_train: True})",
         "train_writer.add_summary(train_summary, sess.run(global_step))",
         "avg_cost += new_cost / total_batch",
-        # the slide's line, then the parts of a cost that has some (run.epoch_note: a VAE's KL)
+        # the slide's line, then the parts of a cost that has some (run.parts.epoch_note: a VAE's KL)
         "print('Epoch:', '%04d' % (epoch + 1), 'cost =', '{:.9f}'.format(avg_cost)",
         "validation_loss, in_im, out_im, val_summary = run.evaluate([eval_op, in_im_op, "
         "out_im_op, val_summary_op]",
