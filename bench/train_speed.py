@@ -163,24 +163,44 @@ def event_records(folder):
     return sizes
 
 
-def measure_script(args, steps=None, precision="float32", epochs=2):
-    """autoencoder_mnist.py as a user runs it, for `epochs` epochs of `steps` steps (None: whole).
+def run_lab(args, logdir, script, steps=None, epochs=2, options=()):
+    """A lab script run as a user runs it, for `epochs` epochs of `steps` steps (None: whole),
+    into logdir, from seed 0; returns (its output, the run's peak RSS in MB).
 
-    The first epochs warm up; returns the last one's record.csv row, its steps,
-    the run's peak RSS in MB and the sizes of the records of its training events.
+    script: the script and its positional arguments; options: more of its options.
     """
-    with tempfile.TemporaryDirectory() as logdir:
-        command = [sys.executable, os.path.join(REPO, "autoencoder_mnist.py"), str(args.n_code),
-                   "--epochs", str(epochs), "--data-dir", args.data_dir, "--logdir", logdir,
-                   "--seed", "0", "--no-show", "--precision", precision]
-        if steps:
-            command += ["--steps-per-epoch", str(steps)]
-        _, peak_mb, _ = run_measured(command)
-        with open(os.path.join(logdir, "record.csv"), newline="") as f:
-            *_, before, last = [{"global_step": "0"}, *csv.DictReader(f)]
-        events = event_records(os.path.join(logdir, "train"))
+    command = [sys.executable, os.path.join(REPO, script[0]), *script[1:], "--epochs",
+               str(epochs), "--data-dir", args.data_dir, "--logdir", logdir, "--seed", "0",
+               "--no-show", *options]
+    if steps:
+        command += ["--steps-per-epoch", str(steps)]
+    _, peak_mb, output = run_measured(command)
+    return output, peak_mb
+
+
+def last_epochs(logdir):
+    """The record.csv rows of a run's last two epochs (the first a stand-in for step 0)."""
+    with open(os.path.join(logdir, "record.csv"), newline="") as f:
+        *_, before, last = [{"global_step": "0"}, *csv.DictReader(f)]
     if not math.isfinite(float(last["train_cost"])):
-        raise RuntimeError(f"autoencoder_mnist.py's training cost became {last['train_cost']}")
+        raise RuntimeError(f"{logdir}: the training cost became {last['train_cost']}")
+    return before, last
+
+
+def measure_script(args, steps=None, precision="float32", epochs=2, script=None):
+    """A lab script as a user runs it, for `epochs` epochs of `steps` steps (None: whole).
+
+    script: the script and its positional arguments (default: autoencoder_mnist.py
+    --n-code); precision: its --precision, or None to give none. The first epochs
+    warm up; returns the last one's record.csv row, its steps, the run's peak RSS
+    in MB and the sizes of the records of its training events.
+    """
+    script = script or ("autoencoder_mnist.py", str(args.n_code))
+    options = ["--precision", precision] if precision else []
+    with tempfile.TemporaryDirectory() as logdir:
+        _, peak_mb = run_lab(args, logdir, script, steps, epochs, options)
+        before, last = last_epochs(logdir)
+        events = event_records(os.path.join(logdir, "train"))
     return last, int(last["global_step"]) - int(before["global_step"]), peak_mb, events
 
 

@@ -54,9 +54,15 @@ SLIDES_LINES = {
     "basic_autoencoder.py": r"^Epoch: 0001 Avg\. cost = \d\.\d{4}\n최적화 완료!\n",
     "autoencoder_mnist.py": r"^Epoch: 0001 cost = \d+\.\d{9}\nValidation Loss: \d+\.\d+\n"
                             r"Optimization Finished!\nTest Loss: \d+\.\d+\n",
-    "ae_vs_pca.py": r"^PCA, 2 components\s+2\s+\d\.\d{5}",
+    "ae_vs_pca.py": r"^PCA, \d+ components\s+\d+\s+\d\.\d{5}",
     "denoising_autoencoder_mnist.py": r"^Validation Loss: \d+\.\d+ \(input corrupted, as in training\)",
     "dn_ae_test.py": r"^L2 error against the clean test images",
+    "conv_autoencoder_mnist.py": r"^Epoch: 0001 cost = \d+\.\d{9}\nValidation Loss: \d+\.\d+\n"
+                                 r"Optimization Finished!\nTest Loss: \d+\.\d+\n",
+    "sparse_autoencoder_mnist.py": r"^Epoch: 0001 cost = \d+\.\d{9} \(reconstruction \S+, penalty \S+, "
+                                   r"mean activation \S+\)\nValidation Loss: ",
+    "variational_autoencoder_mnist.py": r"^Epoch: 0001 cost = \d+\.\d{9} \(reconstruction \S+, KL \S+\)\n"
+                                        r"Validation Loss: \d+\.\d+ \(reconstruction \S+, KL \S+\)",
 }
 
 
@@ -137,3 +143,21 @@ def test_the_slow_laptop_setting_is_the_one_measured_in_the_docs():
     advice = docs[docs.index("### Short settings"):]
     assert said in advice and f"--epochs {notebooks.CLASS_EPOCHS} {notebooks.SLOW_LAPTOP}" in advice
     assert "epochs = 10" not in docs and "--epochs 10" not in docs
+
+
+def test_the_notebook_past_the_slides_runs_its_three_models_and_their_pictures():
+    """The fourth notebook checks TODOs 11-13 and runs each new script, then ae_vs_pca.py on its run
+    folder; it names the commands as typed at a prompt, not as the slides' (no slide shows them)."""
+    part = notebooks.PARTS[3]
+    _, notebook = notebooks.build(part)
+    text = "".join(cell.source for cell in notebook.cells)
+    assert notebooks.numbers(part) == (11, 12, 13) and "%run -m aelab.workshop check --todo 11 12 13" in text
+    assert [c.source for c in notebook.cells if c.source.startswith("%run ") and "check" not in c.source] == [
+        "%run conv_autoencoder_mnist.py 2 --epochs {epochs} {options}",
+        "%run ae_vs_pca.py conv_mnist_autoencoder_hidden=2_logs",
+        "%run sparse_autoencoder_mnist.py --epochs {epochs} {options}",
+        "%run ae_vs_pca.py sparse_mnist_autoencoder_logs",
+        "%run variational_autoencoder_mnist.py 2 --epochs {epochs} {options}",
+        "%run ae_vs_pca.py vae_mnist_hidden=2_logs"]
+    assert "at a command prompt: `python variational_autoencoder_mnist.py 2`" in text
+    assert "the slides' command" not in text and "follows the slides'" not in text

@@ -26,10 +26,14 @@ CLASS_EPOCHS = 20  # what the instructor notes recommend: the slides' 1000 take 
 SLOW_LAPTOP = "--steps-per-epoch 150"
 DEEP_LOGDIR = kinds.AUTOENCODER.default_logdir(2)
 DENOISING_LOGDIR = kinds.DENOISING_AUTOENCODER.default_logdir(2)
+CONV_LOGDIR = kinds.CONV_AUTOENCODER.default_logdir(2)
+SPARSE_LOGDIR = kinds.SPARSE_AUTOENCODER.default_logdir(256)
+VAE_LOGDIR = kinds.VARIATIONAL_AUTOENCODER.default_logdir(2)
 
 # A part of the lab: the key its TODOs name (source.Todo.part), its notebook, its Korean and
-# English titles, and its Commands; {epochs} and {options} come from the settings cell.
-Part = collections.namedtuple("Part", "key notebook korean english commands")
+# English titles, its Commands ({epochs} and {options} come from the settings cell), and its
+# notebook's first sentence, Korean and English, where it follows no section of the slides.
+Part = collections.namedtuple("Part", "key notebook korean english commands lead", defaults=(None,))
 # A script a part runs: its arguments in the notebook, the slide's command, what it shows.
 Command = collections.namedtuple("Command", "script arguments slide shows")
 
@@ -58,6 +62,35 @@ PARTS = (
           Command("dn_ae_test.py", DENOISING_LOGDIR, f"python dn_ae_test.py {DENOISING_LOGDIR}",
                   "원본 / 손상된 이미지 / 재구성 이미지, 그리고 손상이 코드를 얼마나 옮기는지 / original, "
                   "corrupted and reconstructed images, and how far the damage moves the codes")]),
+    Part("beyond", "4_beyond_the_slides.ipynb", "슬라이드 너머: 합성곱, 희소, 변분 오토인코더",
+         "Past the slides: convolutional, sparse and variational autoencoders",
+         [Command("conv_autoencoder_mnist.py", "2 --epochs {epochs} {options}",
+                  "python conv_autoencoder_mnist.py 2",
+                  "deep autoencoder 와 같은 줄들 (합성곱이라 epoch 이 더 오래 걸립니다) / the deep "
+                  "autoencoder's lines (a convolution's epochs take longer)"),
+          Command("ae_vs_pca.py", CONV_LOGDIR, f"python ae_vs_pca.py {CONV_LOGDIR}",
+                  "PCA 와 비교한 표, 코드 분포, 재구성 이미지, 매니폴드 / the table against PCA, the "
+                  "codes, the reconstructions and the manifold"),
+          Command("sparse_autoencoder_mnist.py", "--epochs {epochs} {options}",
+                  "python sparse_autoencoder_mnist.py",
+                  "epoch 마다 cost 와 은닉 유닛의 평균 활성값 / per epoch the cost and the hidden "
+                  "units' mean activation"),
+          Command("ae_vs_pca.py", SPARSE_LOGDIR, f"python ae_vs_pca.py {SPARSE_LOGDIR}",
+                  "PCA 와 비교한 표, 28x28 타일로 그린 은닉 유닛과 활성값 히스토그램 / the table against "
+                  "PCA, the hidden units drawn as 28x28 tiles and the histogram of their "
+                  "activations"),
+          Command("variational_autoencoder_mnist.py", "2 --epochs {epochs} {options}",
+                  "python variational_autoencoder_mnist.py 2",
+                  "epoch 마다 cost (음의 ELBO) 와 그 두 부분, 재구성과 KL / per epoch the cost (the "
+                  "negative ELBO) and its two parts, the reconstruction and the KL"),
+          Command("ae_vs_pca.py", VAE_LOGDIR, f"python ae_vs_pca.py {VAE_LOGDIR}",
+                  "클래스별 색의 테스트 코드, 사전분포의 분위수 격자에서 디코딩한 매니폴드, 사전분포에서 "
+                  "뽑은 이미지 / the test codes coloured by class, the manifold decoded from a grid "
+                  "of the prior's quantiles, images sampled from the prior")],
+         ("슬라이드 다음 단계의 실습입니다: 슬라이드에는 없는 세 모델을 슬라이드와 같은 방식 (그래프, "
+          "세션, epoch 마다 같은 줄) 으로 학습합니다.",
+          "A lab past the slides: three models the slides do not train, trained in the slides' "
+          "way (a graph, a session, the same lines each epoch).")),
 )
 
 
@@ -105,6 +138,8 @@ def build(part, data=None):
     """The notebook of one lab part (an item of PARTS); data: the dataset the handout holds
     ("fashion", "mnist") or None."""
     name, korean, english, commands = part.notebook, part.korean, part.english, part.commands
+    lead = part.lead or (f"슬라이드의 \"{english}\" 부분을 따라갑니다.",
+                         f"This notebook follows the slides' \"{english}\" section.")
     todos = numbers(part)
     files = list(dict.fromkeys(f for n in todos for f in files_of(TODOS[n - 1])))
     trains = any("{epochs}" in command.arguments for command in commands)
@@ -112,11 +147,11 @@ def build(part, data=None):
     cells = [
         v4.new_markdown_cell(
             f"# {korean} / {english}\n\n"
-            f"슬라이드의 \"{english}\" 부분을 따라갑니다. 아래 TODO 를 **파일에서** 채웁니다: "
+            f"{lead[0]} 아래 TODO 를 **파일에서** 채웁니다: "
             f"Jupyter 의 파일 목록에서 {', '.join(f'`{f}`'.replace(os.sep, '/') for f in files)} 를 "
             f"열고, `# TODO n: ...` 줄과 `# TODO n 끝` 줄 사이의 `raise SystemExit(...)` 줄을 지운 "
             f"자리에 코드를 쓰고, **저장**한 뒤 이 노트북의 셀을 차례로 실행하세요.\n\n"
-            f"This notebook follows the slides' \"{english}\" section. The TODOs below are filled "
+            f"{lead[1]} The TODOs below are filled "
             f"in **in the files**: open {', '.join(f'`{f}`'.replace(os.sep, '/') for f in files)} "
             f"from Jupyter's file list, replace the `raise SystemExit(...)` line between a "
             f"`# TODO n: ...` line and its `# TODO n 끝` line with your code, **save**, then run "
@@ -139,11 +174,12 @@ def build(part, data=None):
             f"{todo_list}` at a command prompt."),
         v4.new_code_cell(f"%run -m aelab.workshop check --todo {todo_list}"),
     ]
+    said = ("명령 프롬프트에서는", "at a command prompt") if part.lead else ("슬라이드의 명령", "the slides' command")
     for script, arguments, command, shows in commands:
         trains = "{epochs}" in arguments
         cells += [
             v4.new_markdown_cell(
-                f"## 실행 / Run: `{script}`\n\n슬라이드의 명령 / the slides' command: `{command}`.\n\n"
+                f"## 실행 / Run: `{script}`\n\n{said[0]} / {said[1]}: `{command}`.\n\n"
                 f"보이는 것 / what shows: {shows}." + (
                     "\n\n■ 를 누르면 지금 step 이 끝난 뒤 멈추고 (끝난 epoch 은 남습니다), 아래 셀들은 "
                     "실행되지 않습니다 (Run All 도 여기서 멈춥니다). 같은 셀을 다시 실행하면 이어서 "

@@ -137,6 +137,12 @@ def stand_in_layer(input, weight_shape, bias_shape, phase_train):
     return tf.tanh(tf.matmul(input, W) + b)
 
 
+def stand_in_conv_layer(input, filter_shape, phase_train):
+    """A convolution block with the lab block's filter and a different sum: checks the wiring only."""
+    W = tf.get_variable("W", filter_shape)
+    return tf.tanh(tf.nn.conv2d(input, W, strides=[1, 1, 1, 1], padding="SAME"))
+
+
 def stand_in_encoder(x, n_code, phase_train, hidden=None):
     """An encoder whose code tells what it was given: not the lab's encoder."""
     return tf.concat([tf.reduce_sum(x, 1, keepdims=True), tf.reduce_max(x, 1, keepdims=True)], 1)

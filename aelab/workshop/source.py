@@ -18,7 +18,8 @@ import tokenize
 
 KIT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SCRIPTS = ("basic_autoencoder.py", "autoencoder_mnist.py", "denoising_autoencoder_mnist.py",
-           "ae_vs_pca.py", "dn_ae_test.py", "anomaly_detection.py")
+           "ae_vs_pca.py", "dn_ae_test.py", "conv_autoencoder_mnist.py", "sparse_autoencoder_mnist.py",
+           "variational_autoencoder_mnist.py", "anomaly_detection.py")
 REFERENCE_FILE = os.path.join("aelab", "workshop_reference.json")
 WORKSHOP = os.path.join("aelab", "workshop")
 

@@ -27,6 +27,7 @@ from aelab.workshop.observers import (
     need,
     run_region,
     shape,
+    stand_in_conv_layer,
     stand_in_decoder,
     stand_in_encoder,
     stand_in_layer,
@@ -381,4 +382,141 @@ TODO_10 = Todo(10, "loss function",
                observe_denoising_loss, "denoising")
 
 
-TODOS = (TODO_1, TODO_2, TODO_3, TODO_4, TODO_5, TODO_6, TODO_7, TODO_8, TODO_9, TODO_10)
+# ---------------------------------------------------------------- past the slides
+
+def observe_conv_block(handout, todo):
+    model = module(handout, todo, MODEL)
+    with tf.Graph().as_default():
+        tf.set_random_seed(0)
+        x = tf.placeholder(tf.float32, [None, 8, 8, 3])
+        phase_train = tf.placeholder(tf.bool, [])
+        with tf.variable_scope("check"):
+            output = building(model["conv_layer"], x, [3, 3, 3, 16], phase_train, prefix="check/")
+        yield Observation("variables", variable_shapes("check/"), "", kind=VARIABLES)
+        yield Observation("output shape", shape(output), "the block's output has shape {got}, expected "
+                          "{want}: a 'SAME' convolution of stride 1 keeps height and width")
+        variables = {v.op.name: v for v in tf.global_variables()}
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            W, b = sess.run([variables["check/W"], variables["check/b"]])
+            yield Observation("W starts", [float(W.mean()), float(W.std())], "W starts with mean and "
+                              "standard deviation {got}, expected about {want}: sqrt(2/fan_in), "
+                              "fan_in = 3 * 3 * in_channels", (0, 0.04))
+            yield Observation("b starts", float(np.abs(b).max()), "b should start at 0", (0, 1e-6))
+            fill(sess, variables)
+            for phase in (False, True):
+                value = sess.run(output, {x: fixed((4, 8, 8, 3), 19), phase_train: phase})
+                yield Observation(f"output, phase_train {phase}", fingerprint(value),
+                                  "the block's output differs from the reference: the ReLU of "
+                                  "layer_batch_norm(conv2d(input, W) + b)?", CLOSE)
+    yield from observe_first_block(handout, todo, model["max_pool"])
+
+
+def observe_first_block(handout, todo, max_pool):
+    with tf.Graph().as_default():
+        ns = run_region(handout, todo, 1, {
+            "tf": tf_module(), "conv_layer": stand_in_conv_layer, "max_pool": max_pool,
+            "image": tf.constant(fixed((2, 28, 28, 1), 20)), "n_filters_1": 32,
+            "phase_train": tf.constant(True)})
+        conv_1 = need(ns, ["conv_1"], tf.Tensor, "a tensor")["conv_1"]
+        yield Observation("conv_1 shape", shape(conv_1), "conv_1 has shape {got}, expected {want}: "
+                          "n_filters_1 filters of 3x3 on the 28x28x1 image, then max_pool")
+        with tf.Session() as sess:
+            fill(sess, {v.op.name: v for v in tf.global_variables()})
+            yield Observation("conv_1", fingerprint(sess.run(conv_1)), "conv_1 differs from the "
+                              "reference: conv_layer on image with a [3, 3, 1, n_filters_1] "
+                              "filter, then max_pool?", CLOSE)
+
+
+TODO_11 = Todo(11, "합성곱 블록 (합성곱 오토인코더)",
+               "3x3 필터 W (표준편차 sqrt(2/fan_in) 정규분포, fan_in = 3*3*입력 채널) 와 b (0) 로 "
+               "tf.nn.conv2d (stride 1, 'SAME') + b 를 layer_batch_norm 한 뒤 ReLU; 첫 블록은 "
+               "28x28x1 image 에 n_filters_1 개의 필터, 그 뒤 max_pool",
+               "a 3x3 filter W (normal, standard deviation sqrt(2/fan_in), fan_in = 3 * 3 * "
+               "in_channels) and b (zeros); the ReLU of layer_batch_norm of tf.nn.conv2d "
+               "(stride 1, 'SAME') plus b; the first block: conv_layer on the 28x28x1 image "
+               "with n_filters_1 filters, then max_pool",
+               [Region(MODEL, "conv_layer", None, None),
+                Region(MODEL, "conv_encoder", "conv_1", 1)],
+               observe_conv_block, "beyond")
+
+
+def observe_sparsity_penalty(handout, todo):
+    model = module(handout, todo, MODEL)
+    with tf.Graph().as_default():
+        hidden = tf.constant(fixed((6, 20), 21, 0.01, 0.99))
+        penalties = {rho: model["sparsity_penalty"](hidden, "kl", rho) for rho in (0.05, 0.2)}
+        with tf.Session() as sess:
+            for rho, penalty in penalties.items():
+                yield Observation(f"shape, rho {rho}", shape(penalty), "the penalty has shape {got}, "
+                                  "expected {want}: one number, summed over the hidden units")
+                yield Observation(f"penalty, rho {rho}", float(sess.run(penalty)),
+                                  f"the penalty with target {rho} is {{got}}, expected {{want}}: the "
+                                  f"sum over the hidden units of KL(rho || rho_hat), rho_hat each "
+                                  f"unit's mean activation over the batch?", CLOSE)
+
+
+TODO_12 = Todo(12, "희소성 벌점 (희소 오토인코더)",
+               "rho_hat 은 은닉 유닛마다 배치에 대한 평균 활성값; 모든 유닛에 대해 KL(rho || rho_hat) = "
+               "rho log(rho/rho_hat) + (1-rho) log((1-rho)/(1-rho_hat)) 을 더한다 (rho 는 target)",
+               "rho_hat: each hidden unit's mean activation over the batch; return the sum over "
+               "the units of KL(rho || rho_hat) = rho log(rho / rho_hat) + (1 - rho) "
+               "log((1 - rho) / (1 - rho_hat)), rho being target",
+               [Region(MODEL, "sparsity_penalty", "rho_hat", 2)],
+               observe_sparsity_penalty, "beyond")
+
+
+def observe_vae_terms(handout, todo):
+    model = module(handout, todo, MODEL)
+    means, log_vars = fixed((20000, 2), 22, -2, 2), fixed((20000, 2), 23, -1, 1)
+    with tf.Graph().as_default():
+        tf.set_random_seed(0)
+        mean, log_var = tf.constant(means), tf.constant(log_vars)
+        z = model["sample_code"](mean, log_var)
+        if not isinstance(z, tf.Tensor):
+            raise Problem(f"sample_code should return a tensor, not {type(z).__name__}")
+        by_mean, by_log_var = tf.gradients(tf.reduce_sum(z), [mean, log_var])
+        if by_mean is None or by_log_var is None:
+            raise Problem("z does not depend on mean and log_var in the graph: make it from them "
+                          "with TensorFlow operations")
+        with tf.Session() as sess:
+            z_value, by_mean, by_log_var = sess.run([z, by_mean, by_log_var])
+            again = sess.run(z)
+    yield Observation("z shape", list(z_value.shape), "z has shape {got}, expected {want}: mean's")
+    eps = (z_value - means) / np.exp(log_vars / 2)
+    yield Observation("eps mean", float(eps.mean()), "(z - mean) / exp(log_var / 2) has mean {got}, "
+                      "expected about {want}: eps from a standard normal (tf.random_normal)?", (0, 0.05))
+    yield Observation("eps spread", float(eps.std()), "(z - mean) / exp(log_var / 2) has standard "
+                      "deviation {got}, expected about {want}: z = mean + exp(log_var / 2) * eps, "
+                      "exp(log_var / 2) being the standard deviation?", (0, 0.05))
+    yield Observation("dz/dmean", float(np.abs(by_mean - 1).max()), "z should move one for one with "
+                      "mean (z = mean + ...): its gradient is off by up to {got}", (0, 1e-5))
+    yield Observation("dz/dlog_var", float(np.abs(by_log_var - (z_value - means) / 2).max()),
+                      "z's gradient with respect to log_var is off by up to {got}: z = mean + "
+                      "exp(log_var / 2) * eps, eps drawn apart from mean and log_var?", (0, 1e-4))
+    yield Observation("fresh", not np.array_equal(z_value, again), "z is the same at every run: draw "
+                      "eps in the graph (tf.random_normal), afresh at each run")
+    with tf.Graph().as_default():
+        kl = model["kl_divergence"](tf.constant(fixed((5, 3), 24, -2, 2)),
+                                    tf.constant(fixed((5, 3), 25, -1, 1)))
+        yield Observation("KL shape", shape(kl), "the KL has shape {got}, expected {want}: one number "
+                          "per image, summed over its code")
+        with tf.Session() as sess:
+            yield Observation("KL", fingerprint(sess.run(kl)), "the KL differs from the reference: "
+                              "-1/2 sum(1 + log_var - mean^2 - exp(log_var)) over each image's code?",
+                              CLOSE)
+
+
+TODO_13 = Todo(13, "재매개화와 KL 항 (변분 오토인코더)",
+               "eps 를 mean 과 같은 크기의 표준정규분포 (tf.random_normal) 에서 뽑아 z = mean + "
+               "exp(log_var / 2) * eps; KL 은 이미지마다 -1/2 sum(1 + log_var - mean^2 - exp(log_var))",
+               "draw eps from a standard normal shaped like mean (tf.random_normal) and return "
+               "z = mean + exp(log_var / 2) * eps; the KL of each image: -1/2 sum(1 + log_var - "
+               "mean^2 - exp(log_var)) over its code",
+               [Region(MODEL, "sample_code", None, None),
+                Region(MODEL, "kl_divergence", None, None)],
+               observe_vae_terms, "beyond")
+
+
+TODOS = (TODO_1, TODO_2, TODO_3, TODO_4, TODO_5, TODO_6, TODO_7, TODO_8, TODO_9, TODO_10,
+         TODO_11, TODO_12, TODO_13)
