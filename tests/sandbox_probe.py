@@ -72,14 +72,10 @@ def inside(confinement, paths):
             "interfaces": [name for _, name in socket.if_nameindex()], "calls": denied_calls()}
 
 
-def outside(checker, copy, paths):
+def _ran(command, fds):
+    """The finished process of command, given the descriptors it is passed (closed here); ends
+    this probe with its standard error where it failed."""
     import subprocess
-
-    from aelab.workshop import sandbox
-    box = sandbox.Sandbox(checker, hidden=paths)
-    confinement = json.dumps(box.confinement(0, 60))
-    command, fds = box.command([sys.executable, "-E", f"{box.CHECKER}/sandbox_probe.py",
-                                "--inside", confinement, *paths], copy)
     try:
         done = subprocess.run(command, pass_fds=fds, capture_output=True, text=True,
                               stdin=subprocess.DEVNULL)
@@ -88,6 +84,16 @@ def outside(checker, copy, paths):
             os.close(fd)
     if done.returncode != 0:
         raise SystemExit(done.stderr)
+    return done
+
+
+def outside(checker, copy, paths):
+    from aelab.workshop import sandbox
+    box = sandbox.Sandbox(checker, hidden=paths)
+    confinement = json.dumps(box.confinement(0, 60))
+    command, fds = box.command([sys.executable, "-E", f"{box.CHECKER}/sandbox_probe.py",
+                                "--inside", confinement, *paths], copy)
+    done = _ran(command, fds)
     return dict(json.loads(done.stdout), uids=box.uids, command=command,
                 expected=json.loads(confinement)["limits"])
 
@@ -124,8 +130,6 @@ def hog_inside(confinement, children, each):
 
 
 def hog_outside(checker, copy, limit, children, each):
-    import subprocess
-
     from aelab.workshop import sandbox
     box = sandbox.Sandbox(checker, memory=int(limit))
     group = box.group()
@@ -134,14 +138,7 @@ def hog_outside(checker, copy, limit, children, each):
     confinement = json.dumps(box.confinement(0, 60))
     command, fds = box.command([sys.executable, "-E", f"{box.CHECKER}/sandbox_probe.py",
                                 "--hog-inside", confinement, children, each], copy)
-    try:
-        done = subprocess.run(group.wrap(command), pass_fds=fds, capture_output=True, text=True,
-                              stdin=subprocess.DEVNULL)
-    finally:
-        for fd in fds:
-            os.close(fd)
-    if done.returncode != 0:
-        raise SystemExit(done.stderr)
+    done = _ran(group.wrap(command), fds)
     killed, made = group.out_of_memory(), os.path.isdir(group.path)
     group.remove()
     return {"groups": box.groups.folder, "statuses": json.loads(done.stdout),

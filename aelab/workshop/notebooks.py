@@ -188,12 +188,17 @@ def build(part, data=None):
                     "half-trained model. Running the cell again resumes." if trains else "")),
             v4.new_code_cell(f"%run {script} {arguments}".rstrip()),
         ]
-    for index, cell in enumerate(cells):  # ids that are the same at every make
-        cell.id = f"{name.split('_')[0]}-{index}"
+    return name, _notebook(cells, name.split("_")[0])
+
+
+def _notebook(cells, prefix):
+    """A Python 3 notebook of cells, their ids prefix-0, prefix-1, ...: the same at every make."""
+    for index, cell in enumerate(cells):
+        cell.id = f"{prefix}-{index}"
     notebook = v4.new_notebook(cells=cells)
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
                                        "language": "python"}
-    return name, notebook
+    return notebook
 
 
 ANOMALY_NOTEBOOK = "optional_anomaly_detection.ipynb"
@@ -268,12 +273,7 @@ def anomaly_notebook(data=None):
             "score, pca_score), so anyone can recompute the AUROC."),
         v4.new_code_cell(RECOMPUTE),
     ]
-    for index, cell in enumerate(cells):  # ids that are the same at every make
-        cell.id = f"anomaly-{index}"
-    notebook = v4.new_notebook(cells=cells)
-    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
-                                       "language": "python"}
-    return ANOMALY_NOTEBOOK, notebook
+    return ANOMALY_NOTEBOOK, _notebook(cells, "anomaly")
 
 
 def write(folder, data=None):
