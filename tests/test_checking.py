@@ -614,6 +614,8 @@ def test_names_are_data(tmp_path):
     assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
     assert "\x1b" not in done.stdout and not any(line.startswith("kim")
                                                   for line in done.stdout.splitlines())
+    dup = next(line for line in done.stdout.splitlines() if line.startswith("dup "))
+    assert re.match(r"dup +", dup).end() == grade.NAME_COLUMNS + 2  # not the 166 columns of "가" * 83
     assert sorted(gradebook.Gradebook(str(out), str(room))._read_rows()) == sorted(students)
     table = out.read_text(encoding="utf-8-sig")
     assert '\n"\'=HYPERLINK(""x"")",' in table and "\n=" not in table and '\n"=' not in table

@@ -39,6 +39,7 @@ from aelab.workshop.submissions import Ungradable, copy_folder, printable, submi
 from aelab.workshop.table import Table, pad, summary, width
 from aelab.workshop.todos import TODOS
 
+NAME_COLUMNS = 40  # the student column of grade's lines at most: a longer name runs past it
 Graded = collections.namedtuple("Graded", "student rows seconds notes")
 
 
@@ -157,7 +158,7 @@ def grade(folder, out="grades.csv", feedback=None, jobs=None, timeout=check.DEFA
             launcher, reference = _checking(temp, hidden, jobs, no_sandbox)
         book.begin(temp)
         grading = _Grading(book, reference, launcher, temp, timeout,
-                           max(width(s.student) for s in found))
+                           min(NAME_COLUMNS, max(width(s.student) for s in found)))
         return _grade_all(grading, len(found), fresh, again, given_up, jobs, timeout)
     finally:
         if launcher and launcher.sandbox:
