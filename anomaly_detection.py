@@ -21,6 +21,11 @@ does not know go to that script (`--loss cross-entropy`, `--steps-per-epoch 5`, 
 Beside each class's run (DIR/class=K/): the ROC curves, the most and least anomalous test
 images, the score distributions with the TF tutorial's threshold, and the scores as a CSV
 (index, label, score, pca_score), from which anyone can recompute the AUROC.
+
+`--score smoothed` scores the model and PCA alike by their error image blurred over
+neighbouring pixels, each pixel in units of its usual error on the class's training images
+(aelab/anomaly.py); a rerun with it reuses the trained classes and writes its own files
+(anomaly_roc_smoothed_epoch0020.png, ..., DIR/auroc_smoothed.csv).
 """
 
 import aelab.quiet_tensorflow  # TensorFlow starts without its start-up lines, in graph mode
@@ -66,6 +71,11 @@ def parse_args(argv):
                         help=f"the optimiser's learning rate (default: {learning_rate})")
     parser.add_argument("--batch-size", metavar="N", type=argtypes.positive_int, default=batch_size,
                         help=f"images per training step (default: {batch_size})")
+    parser.add_argument("--score", choices=sorted(anomaly.SCORES), default="error",
+                        help="the model's and PCA's score: error, the squared reconstruction error "
+                             "(a VAE: its negative ELBO), or smoothed, the error blurred over a "
+                             "pixel's neighbours and each pixel counted in units of its usual "
+                             "error on the training images (default: error)")
     parser.add_argument("--seed", type=argtypes.seed, default=None,
                         help="random seed of each class's training (default: none, runs differ)")
     parser.add_argument("--logdir", metavar="DIR", default=None,
@@ -95,6 +105,11 @@ def train_class(args, normal):
     return script.main([str(a) for a in argv])
 
 
+def named(args, name):
+    """A file's name for args.score: `anomaly_roc`, or `anomaly_roc_smoothed` for another score."""
+    return name if args.score == "error" else f"{name}_{args.score}"
+
+
 def class_folder(args, normal):
     return os.path.join(args.logdir, f"class={normal}")
 
@@ -106,32 +121,39 @@ def detect(args, normal, mnist):
     model = reload.load(class_folder(args, normal), expect=(args.kind,))
     train = input_data.only_class(mnist.train.images, mnist.train.labels, normal)[0]
     test = mnist.test
-    pca_train, pca_test = anomaly.pca_scores(train, test.images, model.n_code)
-    measure = "squared reconstruction error" if args.kind.score is None else args.kind.learns["loss"]
-    detections = (anomaly.Detection(args.kind.name, normal, test.labels, model.score(test.images),
-                                    model.score(train), measure),
-                  anomaly.Detection("PCA", normal, test.labels, pca_test, pca_train))
+    pca_train, pca_test = anomaly.pca_scores(train, test.images, model.n_code, args.score)
+    measure = anomaly.SCORES[args.score][1]
+    own = args.score == "error" and args.kind.score is not None  # a VAE's negative ELBO
+    if args.score == "error":  # the kind's own graph, in batches
+        model_train, model_test = model.score(train), model.score(test.images)
+    else:
+        model_train, model_test = anomaly.scores(args.score, train, model.reconstruct(train),
+                                                 test.images, model.reconstruct(test.images))
+    detections = (anomaly.Detection(args.kind.name, normal, test.labels, model_test, model_train,
+                                    args.kind.learns["loss"] if own else measure),
+                  anomaly.Detection("PCA", normal, test.labels, pca_test, pca_train, measure))
     dataset = input_data.dataset_shown(args.dataset, args.data_dir)
     names = input_data.CLASS_NAMES[dataset]
-    named = f" ({names[normal]})" if names[normal] != str(normal) else ""
-    what = (f"{input_data.SOURCES[dataset].title}, class {normal}{named} normal: "
+    called = f" ({names[normal]})" if names[normal] != str(normal) else ""
+    what = (f"{input_data.SOURCES[dataset].title}, class {normal}{called} normal: "
             f"{model.label}, N_CODE={model.n_code}; PCA of {model.n_code} components")
     outputs = [(anomaly.roc_figure(detections, f"ROC curves: {what}"), "anomaly_roc"),
                (anomaly.extremes_figure(detections[0], test.images, names, f"Test images by "
                                         f"{args.kind.name} score: {what}"), "anomaly_images"),
                (anomaly.distribution_figure(detections, f"Test scores: {what}"), "anomaly_scores")]
-    figures.finish_figures([(fig, reload.figure_path(model, name)) for fig, name in outputs],
+    figures.finish_figures([(fig, reload.figure_path(model, named(args, name))) for fig, name in outputs],
                            save=True, no_show=args.no_show or args.all_classes)
-    anomaly.write_scores(reload.figure_path(model, "anomaly_scores")[:-len(".png")] + ".csv",
-                         *detections)
+    scores = reload.figure_path(model, named(args, "anomaly_scores"))
+    anomaly.write_scores(scores[:-len(".png")] + ".csv", *detections)
     return detections
 
 
 def write_table(args, results):
-    """DIR/auroc.csv: each class's AUROC, the model's and PCA's, and their mean."""
+    """DIR/auroc.csv (auroc_smoothed.csv for --score smoothed): each class's AUROC, the model's
+    and PCA's."""
     rows = [["normal_class", args.kind.name, "PCA"]]
     rows += [[model.normal, f"{model.auroc:.4f}", f"{pca.auroc:.4f}"] for model, pca in results]
-    path = os.path.join(args.logdir, "auroc.csv")
+    path = os.path.join(args.logdir, named(args, "auroc") + ".csv")
     with open(path, "w", newline="", encoding="utf-8") as f:
         csv.writer(f, lineterminator="\n").writerows(rows)
     print(f"AUROCs saved: {path}")

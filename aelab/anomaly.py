@@ -3,8 +3,9 @@
 A model trained on the images of one class (the "normal" one) scores every test image; the
 other classes are the anomalies. How well a score separates them, whatever threshold is
 chosen, is the area under the ROC curve (AUROC: the chance that a random anomalous image
-scores above a random normal one; 0.5 is chance, 1 perfect). PCA's reconstruction error,
-with as many components as the code has and fitted on the same images, is the baseline.
+scores above a random normal one; 0.5 is chance, 1 perfect). PCA, with as many components as
+the code has, fitted on the same images and scored the same way, is the baseline. The score
+(SCORES) is the squared reconstruction error, or the smoothed one (smoothed_error).
 The TF tutorial's threshold (the training error's mean plus one standard deviation) turns a
 score into a decision, with its precision and recall, the anomalous images being the positives.
 
@@ -17,21 +18,57 @@ import dataclasses
 
 import matplotlib.pyplot as plt
 import numpy as np
+from scipy import ndimage
 from sklearn.decomposition import PCA
 from sklearn.metrics import roc_auc_score, roc_curve
 
 SCORES_FIELDS = ["index", "label", "score", "pca_score"]
 EXTREMES = 10  # the most and the least anomalous test images shown
+SMOOTHING = 1.0  # --score smoothed: the Gaussian's standard deviation, in pixels
+FLOOR = 1e-3  # of the mean usual error, added to each pixel's: a pixel never wrong divides by no 0
 
 
-def pca_scores(train_images, images, n_components):
+def squared_error(train_images, train_outputs):
+    """--score error: each image's squared distance from its reconstruction."""
+    return lambda images, outputs: np.sum((outputs - images) ** 2, axis=1)
+
+
+def smoothed_error(train_images, train_outputs):
+    """--score smoothed, fitted on the normal class's training images and their reconstructions.
+
+    The error image is blurred (a Gaussian of SMOOTHING pixels), so that an error spread over
+    a region (a missing sleeve, a handle) weighs more than the same error scattered over single
+    pixels; each pixel's squared blurred error is then counted in units of its usual size on
+    the training images, so that a pixel the model always gets a little wrong (a print, an
+    edge) weighs less than one it always gets right.
+    """
+    def blurred(images, outputs):
+        error = (outputs - images).reshape(-1, 28, 28)
+        sigma = (0, SMOOTHING, SMOOTHING)  # not across images
+        return ndimage.gaussian_filter(error, sigma, mode="constant").reshape(len(images), -1) ** 2
+    usual = np.mean(blurred(train_images, train_outputs), axis=0)
+    usual += FLOOR * np.mean(usual)
+    return lambda images, outputs: np.sum(blurred(images, outputs) / usual, axis=1)
+
+
+SCORES = {"error": (squared_error, "squared reconstruction error"),
+          "smoothed": (smoothed_error, "smoothed error, in units of its usual size")}
+
+
+def scores(score, train_images, train_outputs, images, outputs):
+    """(the training images' scores, the images') by SCORES[score], fitted on the training ones."""
+    fitted = SCORES[score][0](train_images, train_outputs)
+    return fitted(train_images, train_outputs), fitted(images, outputs)
+
+
+def pca_scores(train_images, images, n_components, score="error"):
     """PCA of n_components fitted on train_images: (its training scores, the images' scores),
-    each the squared distance between an image and its reconstruction, as the model's."""
-    pca = PCA(n_components=n_components).fit(train_images)
+    each by the score the model's are (SCORES). An exact SVD: the same numbers on every run."""
+    pca = PCA(n_components=n_components, svd_solver="full").fit(train_images)
 
-    def score(x):
-        return np.sum((pca.inverse_transform(pca.transform(x)) - x) ** 2, axis=1)
-    return score(train_images), score(images)
+    def reconstruct(x):
+        return pca.inverse_transform(pca.transform(x))
+    return scores(score, train_images, reconstruct(train_images), images, reconstruct(images))
 
 
 @dataclasses.dataclass

@@ -113,6 +113,57 @@ def test_a_rerun_reuses_the_class_and_a_longer_one_resumes_it(small_dataset, tmp
     assert os.path.isfile(tmp_path / FOLDER / "class=5" / "anomaly_roc_epoch0003.png")
 
 
+def test_a_smoothed_score_rescores_a_trained_class_in_its_own_files(small_dataset, tmp_path):
+    """--score smoothed reuses the trained class and writes its own CSV and figures beside the
+    first ones: the model's scores are the smoothed error of its reconstructions, PCA's too."""
+    from aelab import anomaly, input_data, reload
+    first = run_main("anomaly_detection.py", "--normal-class", 5, *options(str(small_dataset)),
+                     cwd=tmp_path)
+    smoothed = run_main("anomaly_detection.py", "--normal-class", 5, "--score", "smoothed",
+                        *options(str(small_dataset)), cwd=tmp_path)
+    assert "Epoch:" not in smoothed.stdout and "nothing to train" in smoothed.stderr
+    normal, model_auroc, pca_auroc = re.search(LINE, smoothed.stdout, re.M).groups()
+    assert re.search(LINE, first.stdout, re.M).groups()[1:] != (model_auroc, pca_auroc)
+    run = tmp_path / FOLDER / "class=5"
+    for name in ("anomaly_roc", "anomaly_images", "anomaly_scores"):
+        assert os.path.isfile(run / f"{name}_epoch0002.png")
+        assert os.path.getsize(run / f"{name}_smoothed_epoch0002.png") > 10000
+    with open(run / "anomaly_scores_smoothed_epoch0002.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    scores = np.array([float(row["score"]) for row in rows])
+    anomalous = np.array([row["label"] != "5" for row in rows])
+    assert f"{roc_auc_score(anomalous, scores):.4f}" == model_auroc
+    data = input_data.read_data_sets(str(small_dataset), validation_size=500)
+    train = data.train.images[data.train.labels == 5]
+    model = reload.load(str(run))
+    fitted = anomaly.smoothed_error(train, model.reconstruct(train))
+    np.testing.assert_allclose(scores, fitted(data.test.images, model.reconstruct(data.test.images)),
+                               rtol=1e-5)
+
+
+def test_the_smoothed_score_weighs_spread_errors_and_rarely_wrong_pixels_more():
+    """anomaly.smoothed_error: an error over a patch outweighs the same squared error over
+    scattered pixels, and an error where the training images are always reconstructed well
+    outweighs one where they are often wrong."""
+    from aelab import anomaly
+    rng = np.random.RandomState(0)
+    train = rng.uniform(0, 1, (200, 784)).astype(np.float32)
+    outputs = train + rng.normal(0, 0.01, train.shape).astype(np.float32)
+    outputs[:, 0:28 * 4] += rng.normal(0, 0.3, (200, 28 * 4))  # the top rows: usually wrong
+    fitted = anomaly.smoothed_error(train, outputs)
+    image = np.zeros((1, 784), np.float32)
+
+    def scored(*pixels):
+        output = image.copy()
+        output[0, list(pixels)] = 0.5
+        return fitted(image, output)[0]
+    patch = [28 * row + column for row in range(12, 15) for column in range(12, 15)]
+    scattered = [28 * row + column for row in range(8, 26, 6) for column in range(8, 26, 6)]
+    assert scored(*patch) > 2 * scored(*scattered)
+    assert scored(28 * 14 + 14) > 20 * scored(28 * 2 + 14)  # the middle, against the top rows
+    np.testing.assert_allclose(anomaly.squared_error(train, outputs)(image, image + 0.5), [196.0])
+
+
 def test_a_resume_notices_another_class(small_dataset, tmp_path):
     """--train-class is a data option the run records: the folder of class 5 refuses class 6,
     and a run of every class."""
