@@ -5,7 +5,7 @@
 """
 
 import os
-import tempfile
+import secrets
 
 
 def beside(folder, suffix, pathmod=os.path):
@@ -26,19 +26,19 @@ def shown(path, start=os.curdir, pathmod=os.path):
 
 def write_whole(path, text, encoding="utf-8"):
     """Writes text to path through a file beside it renamed over it: path is whole, old or new,
-    whatever stops the program half way."""
+    whatever stops the program half way. Its mode is open()'s (what the umask leaves of 0o666),
+    so that a run's files read as any other file of its user's does."""
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
-    f = tempfile.NamedTemporaryFile("w", encoding=encoding, newline="", dir=folder,
-                                    prefix=os.path.basename(path) + ".", suffix=".part",
-                                    delete=False)
+    part = os.path.join(folder, f"{os.path.basename(path)}.{secrets.token_hex(4)}.part")
     try:
-        with f:
+        with open(os.open(part, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), "w",
+                  encoding=encoding, newline="") as f:
             f.write(text)
             f.flush()
             os.fsync(f.fileno())
-        os.replace(f.name, path)
+        os.replace(part, path)
     except BaseException:
-        if os.path.exists(f.name):
-            os.remove(f.name)
+        if os.path.exists(part):
+            os.remove(part)
         raise

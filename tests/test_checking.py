@@ -6,6 +6,7 @@ import json
 import os
 import re
 import shutil
+import stat
 import subprocess
 import sys
 import tempfile
@@ -444,7 +445,6 @@ def test_folders_of_too_many_entries_or_too_deep_are_refused(tmp_path, monkeypat
 
 
 def test_a_windows_junction_counts_as_a_link():
-    import stat
     from types import SimpleNamespace
     junction = SimpleNamespace(st_mode=stat.S_IFDIR | 0o755,
                                st_file_attributes=stat.FILE_ATTRIBUTE_REPARSE_POINT)
@@ -570,6 +570,21 @@ def test_a_failed_write_leaves_the_table_as_it_was(tmp_path):
     with pytest.raises(UnicodeEncodeError):
         paths.write_whole(str(path), "한글\n", encoding="ascii")
     assert path.read_text(encoding="utf-8-sig") == "old\n" and os.listdir(tmp_path) == ["grades.csv"]
+
+
+@pytest.mark.skipif(os.name == "nt", reason="Windows has no umask's modes")
+def test_a_file_written_whole_has_the_mode_open_gives(tmp_path):
+    """grades.csv, a feedback file, model_config.json: readable as the user's other files are."""
+    mask = os.umask(0o022)
+    try:
+        paths.write_whole(str(tmp_path / "whole"), "x")
+        with open(tmp_path / "plain", "w") as f:
+            f.write("x")
+    finally:
+        os.umask(mask)
+    assert stat.S_IMODE(os.stat(tmp_path / "whole").st_mode) == 0o644
+    assert os.stat(tmp_path / "whole").st_mode == os.stat(tmp_path / "plain").st_mode
+    assert sorted(os.listdir(tmp_path)) == ["plain", "whole"]
 
 
 def test_a_grading_with_nothing_left_to_check_starts_nothing(tmp_path):
