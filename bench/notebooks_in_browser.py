@@ -29,7 +29,10 @@ import time
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SETTINGS = {"1_basic_autoencoder.ipynb": 'options = "--epochs 3"',
             "2_deep_autoencoder.ipynb": 'epochs = 2\noptions = "--steps-per-epoch 150"',
-            "3_denoising_autoencoder.ipynb": 'epochs = 2\noptions = "--steps-per-epoch 150"'}
+            "3_denoising_autoencoder.ipynb": 'epochs = 2\noptions = "--steps-per-epoch 150"',
+            "4_beyond_the_slides.ipynb": 'epochs = 1\noptions = "--steps-per-epoch 50"',
+            "optional_anomaly_detection.ipynb": 'epochs = 2\nnormal_class = 1\n'
+                                                'options = "--steps-per-epoch 30 --score smoothed"'}
 
 
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
