@@ -572,6 +572,35 @@ def test_a_failed_write_leaves_the_table_as_it_was(tmp_path):
     assert path.read_text(encoding="utf-8-sig") == "old\n" and os.listdir(tmp_path) == ["grades.csv"]
 
 
+def test_grading_threads_build_one_syntax_tree_at_a_time(monkeypatch):
+    """source.parse, which the grader's threads use, parses one source at a time: CPython 3.11
+    shares ast.parse's recursion count between threads, and a class's grading once failed a
+    student on it ("SystemError: AST constructor recursion depth mismatch")."""
+    import threading
+    import time
+    inside, overlapped, real = [], [], source.ast.parse
+
+    def slow(text, *args, **kwargs):
+        overlapped.extend(inside)
+        inside.append(text)
+        time.sleep(0.05)
+        inside.remove(text)
+        return real(text, *args, **kwargs)
+    start = threading.Barrier(4)
+
+    def parse(n):
+        start.wait()
+        source.parse(f"x = {n}")
+    threads = [threading.Thread(target=parse, args=(n,)) for n in range(4)]
+    with monkeypatch.context() as patch:
+        patch.setattr(source.ast, "parse", slow)
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert overlapped == []
+
+
 @pytest.mark.skipif(os.name == "nt", reason="Windows has no umask's modes")
 def test_a_file_written_whole_has_the_mode_open_gives(tmp_path):
     """grades.csv, a feedback file, model_config.json: readable as the user's other files are."""

@@ -10,7 +10,7 @@ import ast
 import os
 
 from aelab import LabError
-from aelab.workshop.source import KIT, handout_files, marked
+from aelab.workshop.source import KIT, handout_files, marked, parse
 from aelab.workshop.todos import TODOS
 
 
@@ -50,7 +50,7 @@ def span(tree, region):
 
 def cut(path, text, solution):
     """The kit file `text` with its TODO regions marked: stubs, or the kit's lines (solution)."""
-    tree = ast.parse(text)
+    tree = parse(text)
     lines = text.splitlines()
     spans = [(todo, region) + span(tree, region)
              for todo in TODOS for region in todo.regions if region.file == path]

@@ -16,7 +16,7 @@ import os
 import numpy as np
 
 from aelab.workshop.observers import VARIABLES
-from aelab.workshop.source import KIT, Problem, files_of, handout_files
+from aelab.workshop.source import KIT, Problem, files_of, handout_files, parse
 from aelab.workshop.supervise import CHANNEL
 
 # A row of the table: the TODO, its cell ("ok", "not filled", "wrong", "error" or "timeout")
@@ -132,7 +132,7 @@ def imported(path):
         with open(os.path.join(KIT, file), "rb") as f:
             data = f.read()
         try:  # bytes: Python's own reading, a coding line included
-            tree = ast.parse(data)
+            tree = parse(data)
         except (SyntaxError, ValueError):  # a kit's file edited until it does not compile
             continue
         for node in ast.walk(tree):

@@ -9,11 +9,13 @@ TensorFlow-free: the checker's parent process and the grader read handouts
 through this module, and run nothing a student wrote.
 """
 
+import ast
 import collections
 import io
 import os
 import re
 import textwrap
+import threading
 import tokenize
 
 KIT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -35,6 +37,16 @@ Todo = collections.namedtuple("Todo", "number title hint_ko hint_en regions obse
 # A TODO's number has at most 9 digits: a mark with more is no mark (int() refuses 4300 digits).
 _START = re.compile(r"^(\s*)# TODO (\d{1,9}): ")
 _END = re.compile(r"^\s*# TODO (\d{1,9}) ")  # "# TODO n 끝 (end of TODO n)": read in any encoding
+# CPython 3.11 builds an ast.parse tree with a recursion count shared by every thread, so two
+# grading threads parsing at once can fail with "SystemError: AST constructor recursion depth
+# mismatch" (python/cpython#106905), and a student with it: one parse at a time.
+_PARSING = threading.Lock()
+
+
+def parse(source):
+    """ast.parse(source), one thread at a time (see _PARSING)."""
+    with _PARSING:
+        return ast.parse(source)
 
 
 def stub(todo, region):

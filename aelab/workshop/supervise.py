@@ -26,7 +26,7 @@ import time
 
 from aelab.workshop import sandbox
 from aelab.workshop.checking_process import TEXT
-from aelab.workshop.source import KIT
+from aelab.workshop.source import KIT, parse
 
 START_TIMEOUT = 600.0  # seconds a checking process may take to start (TensorFlow) before its first TODO
 START_CPU = 120.0      # CPU seconds it may take for that, on top of its TODOs' time limits
@@ -63,7 +63,7 @@ def checker_modules():
         parts = name.split(".")
         waiting += [".".join(parts[:i]) for i in range(1, len(parts))]  # its packages
         with open(os.path.join(KIT, path), encoding="utf-8") as f:
-            tree = ast.parse(f.read())
+            tree = parse(f.read())
         for node in ast.walk(tree):
             if isinstance(node, ast.ImportFrom) and node.module and not node.level:
                 waiting += [node.module] + [f"{node.module}.{a.name}" for a in node.names]
